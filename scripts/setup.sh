@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - installs what building, running and testing Sluice needs,
+# from Debian's packages and npm only. Idempotent: when everything is present
+# it checks and returns in well under a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_BUILD=(build-essential make pkg-config zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
+           python3)
+DEB_TEST=(kcat python3-kafka python3-confluent-kafka)
+want=("${DEB_BUILD[@]}" "${DEB_TEST[@]}")
+# The machine image may carry its own Node.js (which conflicts with Debian's npm):
+# ask Debian for node and npm only when the commands are missing.
+command -v node >/dev/null || want+=(nodejs)
+command -v npm >/dev/null || want+=(npm)
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# kafkajs for the JavaScript client tests, pinned in tests/integration/js/package.json.
+if [ -f tests/integration/js/package.json ] && [ ! -d tests/integration/js/node_modules/kafkajs ]; then
+    echo "setup: installing kafkajs (npm)"
+    (cd tests/integration/js && npm install --no-audit --no-fund --silent >/dev/null)
+fi
