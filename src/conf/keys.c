@@ -278,6 +278,8 @@ static int check_urls(const char *v, char *err, size_t errlen)
 static const struct sl_conf_key conf_keys[] = {
     {"admin.listeners", STR, "http://127.0.0.1:9644", F(admin_listeners), NR, NULL, check_urls, RO | SLU,
      "HTTP listeners for the admin API, Prometheus /metrics and the console; empty disables them."},
+    {"advertised.listeners", STR, NULL, F(advertised_listeners), NR, NULL, check_listeners, PB,
+     "Listeners given to clients in metadata, NAME://host:port,...; unset = listeners."},
     {"allow.everyone.if.no.acl.found", BOOL, "false", F(allow_everyone_if_no_acl_found), NR, NULL, NULL, RO,
      "With an authorizer, allow access to resources that have no ACL."},
     {"alter.config.policy.class.name", CLASS, NULL, KEPT, NR, NULL, NULL, RO,
