@@ -300,6 +300,8 @@ static void conn_read(struct sl_conn *conn)
     }
     uint8_t *buf = conn->rbuf ? conn->rbuf : conn->loop->scratch;
     size_t have = conn->rbuf ? conn->rbuf_len : 0;
+    /* rbuf never fills: a small frame fits, and complete ones wait only while paused */
+    SL_ASSERT(have < NET_RBUF_BYTES);
     ssize_t n = read(conn->io.fd, buf + have, NET_RBUF_BYTES - have);
     if (read_failed(conn, n))
         return;

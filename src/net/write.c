@@ -170,7 +170,8 @@ static ssize_t write_some(struct sl_conn *conn, size_t budget)
 {
     struct iovec iov[NET_IOV_MAX];
     int cnt = 0;
-    size_t total = 0;
+    size_t total = 0, file_off = 0;
+    struct sl_obuf_piece *file = NULL; /* the file piece at the cursor, when nothing precedes it */
     bool first = true;
     struct sl_list *pos;
     SL_LIST_FOREACH(pos, &conn->slots)
@@ -190,10 +191,15 @@ static ssize_t write_some(struct sl_conn *conn, size_t budget)
         }
         first = false;
         for (; p; p = p->next, poff = 0) {
-            if (p->fd >= 0)
-                goto gathered;
             if (p->len == poff)
-                continue;
+                continue; /* empty pieces, of either kind, send nothing */
+            if (p->fd >= 0) {
+                if (cnt == 0) {
+                    file = p;
+                    file_off = poff;
+                }
+                goto gathered;
+            }
             if (cnt == NET_IOV_MAX || total >= budget)
                 goto gathered;
             iov[cnt].iov_base = p->data + poff;
@@ -208,14 +214,14 @@ gathered:
             struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
             n = sendmsg(conn->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         } else {
-            struct sl_obuf_piece *p = conn->w_piece;
-            SL_ASSERT(conn->w_prefix_off == 4 && p && p->fd >= 0);
-            size_t want = p->len - conn->w_piece_off;
+            struct sl_obuf_piece *p = file;
+            SL_ASSERT(p && p->fd >= 0 && file_off < p->len);
+            size_t want = p->len - file_off;
             if (want > budget)
                 want = budget;
             if (want > (1u << 30))
                 want = 1u << 30;
-            off_t off = p->file_pos + (off_t)conn->w_piece_off;
+            off_t off = p->file_pos + (off_t)file_off;
             n = sendfile(conn->io.fd, p->fd, &off, want);
             if (n == 0) {
                 SL_ERROR(NET_MOD, "response to %s: file range ends early (fd %d at %lld)",
