@@ -187,7 +187,7 @@ static inline uint32_t be32(const uint8_t *p)
 static size_t parse_frames(struct sl_conn *conn, const uint8_t *buf, size_t len)
 {
     size_t off = 0, max = conn->loop->net->conf.max_request_bytes;
-    while (conn->state == CONN_OPEN && !conn->paused && len - off >= 4) {
+    while (conn->state == CONN_OPEN && !conn->paused && !conn->loop->stopping && len - off >= 4) {
         int32_t size = (int32_t)be32(buf + off);
         if (size <= 0 || (size_t)size > max) {
             SL_WARN(NET_MOD, "closing %s: frame size %d outside 1..%zu (socket.request.max.bytes)",

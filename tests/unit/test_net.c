@@ -156,7 +156,7 @@ static void echo(struct sl_req *req)
     atomic_fetch_add(&T.finished, 1);
 }
 
-enum { MODE_ECHO, MODE_PARK_ODD, MODE_HOLD_ALL, MODE_FILE, MODE_CLOSE_ON_X, MODE_TIMER };
+enum { MODE_ECHO, MODE_PARK_ODD, MODE_HOLD_ALL, MODE_FILE, MODE_CLOSE_ON_X, MODE_TIMER, MODE_BIGRESP };
 
 static atomic_int released_files; /* file piece release callbacks */
 
@@ -219,6 +219,19 @@ static void handler(void *ctx, struct sl_req *req)
         sl_timer_start(req->loop, t, sl_clock_mono_ms() + ms, timer_respond, req);
         break;
     }
+    case MODE_BIGRESP:
+        if (req->frame[0] == 'B') { /* 8 MiB in 1 MiB pieces, byte k = k % 251 */
+            for (size_t k = 0; k < 8; k++) {
+                uint8_t *p = sl_obuf_append(&req->out, 1u << 20);
+                CHECK(p);
+                for (size_t j = 0; j < (1u << 20); j++)
+                    p[j] = (uint8_t)(((k << 20) + j) % 251);
+            }
+            sl_req_respond(req);
+        } else {
+            echo(req);
+        }
+        break;
     case MODE_CLOSE_ON_X:
         if (req->frame_len == 1 && req->frame[0] == 'X')
             sl_req_close(req, "test asked to close");
@@ -766,6 +779,62 @@ TEST(announced_huge_frame_allocates_only_what_arrives)
     CHECK_EQ(atomic_load(&T.dispatched), 4);
     close(a);
     close(b);
+    sl_net_stop(net, 1000);
+    sl_net_free(net);
+}
+
+TEST(idle_crowd_and_slow_loris_do_not_stall_others)
+{
+    struct sl_net_conf conf = {.threads = 2};
+    int port;
+    struct sl_net *net = start_net(&conf, MODE_ECHO, &port);
+    enum { IDLE = 300 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++)
+        idle[i] = cli_connect(port);
+    int loris = cli_connect(port), loris2 = cli_connect(port);
+    uint8_t part[] = {0, 0, 1, 0, 'a', 'b'}; /* 256-byte frame, 2 bytes of it */
+    send_all(loris, part, sizeof(part));
+    uint8_t big[] = {0, 0x10, 0, 0, 'a'}; /* 1 MiB frame, 1 byte of it */
+    send_all(loris2, big, sizeof(big));
+    int fd = cli_connect(port);
+    for (int i = 0; i < 50; i++) {
+        echo_roundtrip(fd);
+        send_all(loris, "c", 1); /* one more byte now and then */
+    }
+    CHECK_EQ(atomic_load(&T.dispatched), 50);
+    close(fd);
+    close(loris);
+    close(loris2);
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    sl_net_stop(net, 1000);
+    sl_net_free(net);
+}
+
+TEST(large_responses_to_a_slow_reader_do_not_block_others)
+{
+    struct sl_net_conf conf = {.threads = 1};
+    int port;
+    struct sl_net *net = start_net(&conf, MODE_BIGRESP, &port);
+    int slow = cli_connect(port), other = cli_connect(port);
+    uint8_t reqs[] = {0, 0, 0, 1, 'B', 0, 0, 0, 1, 'B', 0, 0, 0, 1, 'B'};
+    send_all(slow, reqs, sizeof(reqs));
+    CHECK(wait_until(&T.dispatched, 3, DEADLINE_MS));
+    for (int i = 0; i < 5; i++)
+        echo_roundtrip(other); /* served while 24 MiB wait for slow */
+    for (int r = 0; r < 3; r++) {
+        uint8_t *resp;
+        size_t len;
+        CHECK(recv_frame(slow, &resp, &len) == 0);
+        CHECK_EQ(len, 8u << 20);
+        for (size_t j = 0; j < len; j++)
+            if (resp[j] != (uint8_t)(j % 251))
+                CHECK(!"response bytes differ");
+        free(resp);
+    }
+    close(slow);
+    close(other);
     sl_net_stop(net, 1000);
     sl_net_free(net);
 }
