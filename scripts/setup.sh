@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 DEB_BUILD=(build-essential make pkg-config zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
            python3)
 DEB_TEST=(kcat python3-kafka python3-confluent-kafka)
+# Only for `make bench` (scripts/setup.sh --bench): the machine's limits, the peers
+# the benchmark compares against, the load generators' client libraries, the chart.
+DEB_BENCH=(fio iperf3 redis-server redis-tools nats-server gnuplot-nox librdkafka-dev libnats-dev)
 want=("${DEB_BUILD[@]}" "${DEB_TEST[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${DEB_BENCH[@]}")
 # The machine image may carry its own Node.js (which conflicts with Debian's npm):
 # ask Debian for node and npm only when the commands are missing.
 command -v node >/dev/null || want+=(nodejs)
