@@ -576,3 +576,18 @@ TEST(security_protocol_lookup)
     CHECK_EQ(set("listener.security.protocol.map", "X:TLS"), -EINVAL);
     CHECK(sl_conf_has_role(&conf, "broker") && sl_conf_has_role(&conf, "controller"));
 }
+
+TEST(integration_harness_command_line_validates)
+{
+    /* what tests/integration/harness.py passes to every sluiced */
+    char *argv[] = {"sluiced", "--override", "log.dirs=/tmp/sluice-it-x/data", "--override",
+                    "listeners=PLAINTEXT://127.0.0.1:0", "--override", "socket.request.max.bytes=1048576",
+                    "--override", "node.id=3", NULL};
+    CHECK_EQ(sl_conf_from_args(&conf, 9, argv, err, sizeof(err)), 0);
+    struct sl_conf_listener l[4];
+    CHECK_EQ(sl_conf_parse_listeners(conf.listeners, l, 4, err, sizeof(err)), 1);
+    CHECK_EQ(l[0].port, 0);
+    CHECK_EQ(conf.socket_request_max_bytes, 1048576);
+    CHECK_STR(conf.log_dirs, "/tmp/sluice-it-x/data");
+    CHECK_EQ(conf.node_id, 3);
+}
