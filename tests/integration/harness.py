@@ -584,9 +584,19 @@ def main():
     suite = loader.loadTestsFromNames(names, module) if names else loader.loadTestsFromModule(module)
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result)
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    # A test with failing subtests counts once; errors outside any test (class or
+    # module fixtures) count as failures of their own.
+    failing, outside = set(), 0
+    for test, _ in result.failures + result.errors:
+        test = getattr(test, "test_case", test)
+        if isinstance(test, unittest.TestCase):
+            failing.add(test.id())
+        else:
+            outside += 1
     skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    failing_run = len(failing) + len(result.unexpectedSuccesses)
+    failed = failing_run + outside
+    passed = max(result.testsRun - failing_run - skipped, 0)
     _kill_all()
     line = "%s: %d passed, %d failed" % (os.path.basename(module.__file__), passed, failed)
     if skipped:

@@ -49,22 +49,29 @@ def assert_served(test, broker):
 
 
 class SharedBroker(unittest.TestCase):
-    """One broker for the read-only client tests of this class."""
+    """One broker for the tests of a class, started by the first test's setUp (so a
+    broker that fails to start fails each test, not an uncounted class fixture)."""
 
     overrides = {}
+    broker = None
+    start_error = None
 
-    @classmethod
-    def setUpClass(cls):
-        cls.broker = Broker(cls.overrides, name=cls.__name__)
-        try:
-            cls.broker.start()
-        except Exception:
-            cls.broker.cleanup()
-            raise
+    def setUp(self):
+        cls = type(self)
+        if cls.start_error is not None:
+            raise harness.BrokerError("shared broker failed to start (see the first failure)")
+        if cls.broker is None:
+            cls.broker = Broker(cls.overrides, name=cls.__name__)
+            try:
+                cls.broker.start()
+            except Exception as e:
+                cls.start_error = e
+                raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.broker.cleanup()
+        if cls.broker is not None:
+            cls.broker.cleanup()
 
 
 class TestClients(SharedBroker):
