@@ -21,7 +21,8 @@
  * The derived field log_flush_before_ack holds the outcome.
  *
  * Thread: a struct sl_conf is filled on the main thread before the loops start and
- * read-only afterwards.
+ * read-only afterwards. It is large (about 100 KiB with the kept strings): give it
+ * static or heap storage rather than a thread's stack.
  */
 #ifndef SL_CONF_CONF_H
 #define SL_CONF_CONF_H
@@ -36,7 +37,7 @@
 #define SL_CONF_NULL 1    /* sl_conf_get_string: the key's value is null (unset, no default) */
 
 #define SL_CONF_MAX_KEYS 320   /* capacity of the set-bitmap; keys.c asserts the table fits */
-#define SL_CONF_KEPT_MAX 160   /* keys kept as strings only */
+#define SL_CONF_KEPT_MAX 96    /* keys kept as strings only */
 #define SL_CONF_KEPT_LEN 512   /* bytes per kept value, NUL included */
 #define SL_CONF_PREFIXED_MAX 32 /* "listener.name.<listener>.<key>" entries kept */
 
