@@ -446,7 +446,7 @@ class Emitter:
     def read_field(self, f, ind):
         p = " " * ind
         x = "out->" + f.cname
-        ctx = self.ctx
+        ctx = vand(f.regular, self.ctx) or self.ctx
         nullable = bool_expr(f.nullable, ctx) if f.nullable else "false"
         compact = self.compact(f)
         if f.is_array:
@@ -552,7 +552,8 @@ class Emitter:
     def write_field(self, f, ind):
         p = " " * ind
         x = "m->" + f.cname
-        nullable = bool_expr(f.nullable, self.ctx) if f.nullable else "false"
+        ctx = vand(f.regular, self.ctx) or self.ctx
+        nullable = bool_expr(f.nullable, ctx) if f.nullable else "false"
         compact = self.compact(f)
         if f.is_array:
             o = [p + "if ((rc = sl_kp_write_array_len(b, %s, %s, %s_n)) < 0)" % (compact, nullable, x),

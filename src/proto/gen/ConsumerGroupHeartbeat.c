@@ -98,7 +98,7 @@ int sl_ConsumerGroupHeartbeatRequest_decode(struct sl_kp_reader *r, int16_t vers
         }
     }
     if (version >= 1) {
-        if (sl_kp_read_string(r, flex, (version >= 1), &out->SubscribedTopicRegex) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->SubscribedTopicRegex) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_string(r, flex, true, &out->ServerAssignor) < 0)
@@ -147,7 +147,7 @@ int sl_ConsumerGroupHeartbeatRequest_encode(struct sl_obuf *b, int16_t version, 
             return rc;
     }
     if (version >= 1) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 1), m->SubscribedTopicRegex)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->SubscribedTopicRegex)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_string(b, flex, true, m->ServerAssignor)) < 0)

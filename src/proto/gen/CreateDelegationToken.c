@@ -57,11 +57,11 @@ int sl_CreateDelegationTokenRequest_decode(struct sl_kp_reader *r, int16_t versi
     (void)version;
     sl_CreateDelegationTokenRequest_init(out);
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->OwnerPrincipalType) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->OwnerPrincipalType) < 0)
             return SL_EFRAME;
     }
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->OwnerPrincipalName) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->OwnerPrincipalName) < 0)
             return SL_EFRAME;
     }
     {
@@ -92,11 +92,11 @@ int sl_CreateDelegationTokenRequest_encode(struct sl_obuf *b, int16_t version, c
     (void)version;
     (void)m;
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->OwnerPrincipalType)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->OwnerPrincipalType)) < 0)
             return rc;
     }
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->OwnerPrincipalName)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->OwnerPrincipalName)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_array_len(b, flex, false, m->Renewers_n)) < 0)

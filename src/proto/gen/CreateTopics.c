@@ -346,7 +346,7 @@ int sl_CreateTopicsResponse_CreatableTopicResult_decode(struct sl_kp_reader *r, 
         {
             int32_t n;
             void *a;
-            if (sl_kp_read_array_len(r, flex, (version >= 5), 6, &n) < 0 ||
+            if (sl_kp_read_array_len(r, flex, true, 6, &n) < 0 ||
                 sl_kp_alloc_array(r, n, sizeof(*out->Configs), &a) < 0)
                 return SL_EFRAME;
             out->Configs = a;
@@ -409,7 +409,7 @@ int sl_CreateTopicsResponse_CreatableTopicResult_encode(struct sl_obuf *b, int16
             return rc;
     }
     if (version >= 5) {
-        if ((rc = sl_kp_write_array_len(b, flex, (version >= 5), m->Configs_n)) < 0)
+        if ((rc = sl_kp_write_array_len(b, flex, true, m->Configs_n)) < 0)
             return rc;
         for (int32_t i = 0; i < m->Configs_n; i++) {
             if ((rc = sl_CreateTopicsResponse_CreatableTopicConfigs_encode(b, version, &m->Configs[i])) < 0)

@@ -141,7 +141,7 @@ int sl_DeleteTopicsResponse_DeletableTopicResult_decode(struct sl_kp_reader *r, 
     if (sl_kp_read_i16(r, &out->ErrorCode) < 0)
         return SL_EFRAME;
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->ErrorMessage) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ErrorMessage) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -165,7 +165,7 @@ int sl_DeleteTopicsResponse_DeletableTopicResult_encode(struct sl_obuf *b, int16
     if ((rc = sl_kp_write_i16(b, m->ErrorCode)) < 0)
         return rc;
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->ErrorMessage)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ErrorMessage)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)

@@ -80,7 +80,7 @@ int sl_DescribeGroupsResponse_DescribedGroupMember_decode(struct sl_kp_reader *r
     if (sl_kp_read_string(r, flex, false, &out->MemberId) < 0)
         return SL_EFRAME;
     if (version >= 4) {
-        if (sl_kp_read_string(r, flex, (version >= 4), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_string(r, flex, false, &out->ClientId) < 0)
@@ -106,7 +106,7 @@ int sl_DescribeGroupsResponse_DescribedGroupMember_encode(struct sl_obuf *b, int
     if ((rc = sl_kp_write_string(b, flex, false, m->MemberId)) < 0)
         return rc;
     if (version >= 4) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 4), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_string(b, flex, false, m->ClientId)) < 0)

@@ -216,7 +216,7 @@ int sl_DescribeQuorumResponse_PartitionData_decode(struct sl_kp_reader *r, int16
     if (sl_kp_read_i16(r, &out->ErrorCode) < 0)
         return SL_EFRAME;
     if (version >= 2) {
-        if (sl_kp_read_string(r, flex, (version >= 2), &out->ErrorMessage) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ErrorMessage) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_i32(r, &out->LeaderId) < 0)
@@ -268,7 +268,7 @@ int sl_DescribeQuorumResponse_PartitionData_encode(struct sl_obuf *b, int16_t ve
     if ((rc = sl_kp_write_i16(b, m->ErrorCode)) < 0)
         return rc;
     if (version >= 2) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 2), m->ErrorMessage)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ErrorMessage)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_i32(b, m->LeaderId)) < 0)
@@ -454,7 +454,7 @@ int sl_DescribeQuorumResponse_decode(struct sl_kp_reader *r, int16_t version, st
     if (sl_kp_read_i16(r, &out->ErrorCode) < 0)
         return SL_EFRAME;
     if (version >= 2) {
-        if (sl_kp_read_string(r, flex, (version >= 2), &out->ErrorMessage) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ErrorMessage) < 0)
             return SL_EFRAME;
     }
     {
@@ -500,7 +500,7 @@ int sl_DescribeQuorumResponse_encode(struct sl_obuf *b, int16_t version, const s
     if ((rc = sl_kp_write_i16(b, m->ErrorCode)) < 0)
         return rc;
     if (version >= 2) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 2), m->ErrorMessage)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ErrorMessage)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_array_len(b, flex, false, m->Topics_n)) < 0)

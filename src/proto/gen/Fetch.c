@@ -778,7 +778,7 @@ int sl_FetchResponse_PartitionData_decode(struct sl_kp_reader *r, int16_t versio
         {
             int32_t n;
             void *a;
-            if (sl_kp_read_array_len(r, flex, (version >= 4), 16, &n) < 0 ||
+            if (sl_kp_read_array_len(r, flex, true, 16, &n) < 0 ||
                 sl_kp_alloc_array(r, n, sizeof(*out->AbortedTransactions), &a) < 0)
                 return SL_EFRAME;
             out->AbortedTransactions = a;
@@ -849,7 +849,7 @@ int sl_FetchResponse_PartitionData_encode(struct sl_obuf *b, int16_t version, co
             return rc;
     }
     if (version >= 4) {
-        if ((rc = sl_kp_write_array_len(b, flex, (version >= 4), m->AbortedTransactions_n)) < 0)
+        if ((rc = sl_kp_write_array_len(b, flex, true, m->AbortedTransactions_n)) < 0)
             return rc;
         for (int32_t i = 0; i < m->AbortedTransactions_n; i++) {
             if ((rc = sl_FetchResponse_AbortedTransaction_encode(b, version, &m->AbortedTransactions[i])) < 0)

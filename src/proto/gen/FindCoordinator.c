@@ -151,7 +151,7 @@ int sl_FindCoordinatorResponse_decode(struct sl_kp_reader *r, int16_t version, s
             return SL_EFRAME;
     }
     if (version >= 1 && version <= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 1 && version <= 3), &out->ErrorMessage) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ErrorMessage) < 0)
             return SL_EFRAME;
     }
     if (version <= 3) {
@@ -202,7 +202,7 @@ int sl_FindCoordinatorResponse_encode(struct sl_obuf *b, int16_t version, const 
             return rc;
     }
     if (version >= 1 && version <= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 1 && version <= 3), m->ErrorMessage)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ErrorMessage)) < 0)
             return rc;
     }
     if (version <= 3) {

@@ -25,7 +25,7 @@ int sl_HeartbeatRequest_decode(struct sl_kp_reader *r, int16_t version, struct s
     if (sl_kp_read_string(r, flex, false, &out->MemberId) < 0)
         return SL_EFRAME;
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -47,7 +47,7 @@ int sl_HeartbeatRequest_encode(struct sl_obuf *b, int16_t version, const struct 
     if ((rc = sl_kp_write_string(b, flex, false, m->MemberId)) < 0)
         return rc;
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)

@@ -69,7 +69,7 @@ int sl_JoinGroupRequest_decode(struct sl_kp_reader *r, int16_t version, struct s
     if (sl_kp_read_string(r, flex, false, &out->MemberId) < 0)
         return SL_EFRAME;
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_string(r, flex, false, &out->ProtocolType) < 0)
@@ -88,7 +88,7 @@ int sl_JoinGroupRequest_decode(struct sl_kp_reader *r, int16_t version, struct s
         }
     }
     if (version >= 8) {
-        if (sl_kp_read_string(r, flex, (version >= 8), &out->Reason) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->Reason) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -114,7 +114,7 @@ int sl_JoinGroupRequest_encode(struct sl_obuf *b, int16_t version, const struct 
     if ((rc = sl_kp_write_string(b, flex, false, m->MemberId)) < 0)
         return rc;
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_string(b, flex, false, m->ProtocolType)) < 0)
@@ -126,7 +126,7 @@ int sl_JoinGroupRequest_encode(struct sl_obuf *b, int16_t version, const struct 
             return rc;
     }
     if (version >= 8) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 8), m->Reason)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->Reason)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)
@@ -151,7 +151,7 @@ int sl_JoinGroupResponse_JoinGroupResponseMember_decode(struct sl_kp_reader *r, 
     if (sl_kp_read_string(r, flex, false, &out->MemberId) < 0)
         return SL_EFRAME;
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_bytes(r, flex, false, &out->Metadata) < 0)
@@ -171,7 +171,7 @@ int sl_JoinGroupResponse_JoinGroupResponseMember_encode(struct sl_obuf *b, int16
     if ((rc = sl_kp_write_string(b, flex, false, m->MemberId)) < 0)
         return rc;
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_bytes(b, flex, false, m->Metadata)) < 0)
@@ -205,7 +205,7 @@ int sl_JoinGroupResponse_decode(struct sl_kp_reader *r, int16_t version, struct 
     if (sl_kp_read_i32(r, &out->GenerationId) < 0)
         return SL_EFRAME;
     if (version >= 7) {
-        if (sl_kp_read_string(r, flex, (version >= 7), &out->ProtocolType) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ProtocolType) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_string(r, flex, (version >= 7), &out->ProtocolName) < 0)
@@ -252,7 +252,7 @@ int sl_JoinGroupResponse_encode(struct sl_obuf *b, int16_t version, const struct
     if ((rc = sl_kp_write_i32(b, m->GenerationId)) < 0)
         return rc;
     if (version >= 7) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 7), m->ProtocolType)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ProtocolType)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_string(b, flex, (version >= 7), m->ProtocolName)) < 0)

@@ -22,7 +22,7 @@ int sl_LeaveGroupRequest_MemberIdentity_decode(struct sl_kp_reader *r, int16_t v
     if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
         return SL_EFRAME;
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->Reason) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->Reason) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -42,7 +42,7 @@ int sl_LeaveGroupRequest_MemberIdentity_encode(struct sl_obuf *b, int16_t versio
     if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
         return rc;
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->Reason)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->Reason)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)

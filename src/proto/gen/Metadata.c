@@ -138,7 +138,7 @@ int sl_MetadataResponse_MetadataResponseBroker_decode(struct sl_kp_reader *r, in
     if (sl_kp_read_i32(r, &out->Port) < 0)
         return SL_EFRAME;
     if (version >= 1) {
-        if (sl_kp_read_string(r, flex, (version >= 1), &out->Rack) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->Rack) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -160,7 +160,7 @@ int sl_MetadataResponse_MetadataResponseBroker_encode(struct sl_obuf *b, int16_t
     if ((rc = sl_kp_write_i32(b, m->Port)) < 0)
         return rc;
     if (version >= 1) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 1), m->Rack)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->Rack)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)
@@ -390,7 +390,7 @@ int sl_MetadataResponse_decode(struct sl_kp_reader *r, int16_t version, struct s
         }
     }
     if (version >= 2) {
-        if (sl_kp_read_string(r, flex, (version >= 2), &out->ClusterId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ClusterId) < 0)
             return SL_EFRAME;
     }
     if (version >= 1) {
@@ -437,7 +437,7 @@ int sl_MetadataResponse_encode(struct sl_obuf *b, int16_t version, const struct 
             return rc;
     }
     if (version >= 2) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 2), m->ClusterId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ClusterId)) < 0)
             return rc;
     }
     if (version >= 1) {

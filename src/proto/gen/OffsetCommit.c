@@ -142,7 +142,7 @@ int sl_OffsetCommitRequest_decode(struct sl_kp_reader *r, int16_t version, struc
             return SL_EFRAME;
     }
     if (version >= 7) {
-        if (sl_kp_read_string(r, flex, (version >= 7), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (version >= 2 && version <= 4) {
@@ -185,7 +185,7 @@ int sl_OffsetCommitRequest_encode(struct sl_obuf *b, int16_t version, const stru
             return rc;
     }
     if (version >= 7) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 7), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if (version >= 2 && version <= 4) {

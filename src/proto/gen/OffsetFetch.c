@@ -125,7 +125,7 @@ int sl_OffsetFetchRequest_OffsetFetchRequestGroup_decode(struct sl_kp_reader *r,
     if (sl_kp_read_string(r, flex, false, &out->GroupId) < 0)
         return SL_EFRAME;
     if (version >= 9) {
-        if (sl_kp_read_string(r, flex, (version >= 9), &out->MemberId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->MemberId) < 0)
             return SL_EFRAME;
     }
     if (version >= 9) {
@@ -160,7 +160,7 @@ int sl_OffsetFetchRequest_OffsetFetchRequestGroup_encode(struct sl_obuf *b, int1
     if ((rc = sl_kp_write_string(b, flex, false, m->GroupId)) < 0)
         return rc;
     if (version >= 9) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 9), m->MemberId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->MemberId)) < 0)
             return rc;
     }
     if (version >= 9) {
@@ -198,7 +198,7 @@ int sl_OffsetFetchRequest_decode(struct sl_kp_reader *r, int16_t version, struct
         {
             int32_t n;
             void *a;
-            if (sl_kp_read_array_len(r, flex, (version >= 2 && version <= 7), 3, &n) < 0 ||
+            if (sl_kp_read_array_len(r, flex, (version >= 2), 3, &n) < 0 ||
                 sl_kp_alloc_array(r, n, sizeof(*out->Topics), &a) < 0)
                 return SL_EFRAME;
             out->Topics = a;
@@ -245,7 +245,7 @@ int sl_OffsetFetchRequest_encode(struct sl_obuf *b, int16_t version, const struc
             return rc;
     }
     if (version <= 7) {
-        if ((rc = sl_kp_write_array_len(b, flex, (version >= 2 && version <= 7), m->Topics_n)) < 0)
+        if ((rc = sl_kp_write_array_len(b, flex, (version >= 2), m->Topics_n)) < 0)
             return rc;
         for (int32_t i = 0; i < m->Topics_n; i++) {
             if ((rc = sl_OffsetFetchRequest_OffsetFetchRequestTopic_encode(b, version, &m->Topics[i])) < 0)

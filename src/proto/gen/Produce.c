@@ -105,7 +105,7 @@ int sl_ProduceRequest_decode(struct sl_kp_reader *r, int16_t version, struct sl_
     (void)version;
     sl_ProduceRequest_init(out);
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->TransactionalId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->TransactionalId) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_i16(r, &out->Acks) < 0)
@@ -138,7 +138,7 @@ int sl_ProduceRequest_encode(struct sl_obuf *b, int16_t version, const struct sl
     (void)version;
     (void)m;
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->TransactionalId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->TransactionalId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_i16(b, m->Acks)) < 0)
@@ -304,7 +304,7 @@ int sl_ProduceResponse_PartitionProduceResponse_decode(struct sl_kp_reader *r, i
         }
     }
     if (version >= 8) {
-        if (sl_kp_read_string(r, flex, (version >= 8), &out->ErrorMessage) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ErrorMessage) < 0)
             return SL_EFRAME;
     }
     if (flex) {
@@ -361,7 +361,7 @@ int sl_ProduceResponse_PartitionProduceResponse_encode(struct sl_obuf *b, int16_
         }
     }
     if (version >= 8) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 8), m->ErrorMessage)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ErrorMessage)) < 0)
             return rc;
     }
     if (flex) {

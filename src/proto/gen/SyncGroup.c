@@ -63,15 +63,15 @@ int sl_SyncGroupRequest_decode(struct sl_kp_reader *r, int16_t version, struct s
     if (sl_kp_read_string(r, flex, false, &out->MemberId) < 0)
         return SL_EFRAME;
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->ProtocolType) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ProtocolType) < 0)
             return SL_EFRAME;
     }
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->ProtocolName) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ProtocolName) < 0)
             return SL_EFRAME;
     }
     {
@@ -106,15 +106,15 @@ int sl_SyncGroupRequest_encode(struct sl_obuf *b, int16_t version, const struct 
     if ((rc = sl_kp_write_string(b, flex, false, m->MemberId)) < 0)
         return rc;
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->ProtocolType)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ProtocolType)) < 0)
             return rc;
     }
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->ProtocolName)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ProtocolName)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_array_len(b, flex, false, m->Assignments_n)) < 0)
@@ -148,11 +148,11 @@ int sl_SyncGroupResponse_decode(struct sl_kp_reader *r, int16_t version, struct 
     if (sl_kp_read_i16(r, &out->ErrorCode) < 0)
         return SL_EFRAME;
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->ProtocolType) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ProtocolType) < 0)
             return SL_EFRAME;
     }
     if (version >= 5) {
-        if (sl_kp_read_string(r, flex, (version >= 5), &out->ProtocolName) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->ProtocolName) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_bytes(r, flex, false, &out->Assignment) < 0)
@@ -176,11 +176,11 @@ int sl_SyncGroupResponse_encode(struct sl_obuf *b, int16_t version, const struct
     if ((rc = sl_kp_write_i16(b, m->ErrorCode)) < 0)
         return rc;
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->ProtocolType)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ProtocolType)) < 0)
             return rc;
     }
     if (version >= 5) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 5), m->ProtocolName)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->ProtocolName)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_bytes(b, flex, false, m->Assignment)) < 0)

@@ -139,7 +139,7 @@ int sl_TxnOffsetCommitRequest_decode(struct sl_kp_reader *r, int16_t version, st
             return SL_EFRAME;
     }
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->GroupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->GroupInstanceId) < 0)
             return SL_EFRAME;
     }
     {
@@ -184,7 +184,7 @@ int sl_TxnOffsetCommitRequest_encode(struct sl_obuf *b, int16_t version, const s
             return rc;
     }
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->GroupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->GroupInstanceId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_array_len(b, flex, false, m->Topics_n)) < 0)

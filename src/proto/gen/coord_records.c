@@ -949,7 +949,7 @@ int sl_GroupMetadataValue_MemberMetadata_decode(struct sl_kp_reader *r, int16_t 
     if (sl_kp_read_string(r, flex, false, &out->memberId) < 0)
         return SL_EFRAME;
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->groupInstanceId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->groupInstanceId) < 0)
             return SL_EFRAME;
     }
     if (sl_kp_read_string(r, flex, false, &out->clientId) < 0)
@@ -981,7 +981,7 @@ int sl_GroupMetadataValue_MemberMetadata_encode(struct sl_obuf *b, int16_t versi
     if ((rc = sl_kp_write_string(b, flex, false, m->memberId)) < 0)
         return rc;
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->groupInstanceId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->groupInstanceId)) < 0)
             return rc;
     }
     if ((rc = sl_kp_write_string(b, flex, false, m->clientId)) < 0)

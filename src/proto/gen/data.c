@@ -196,7 +196,7 @@ int sl_ConsumerProtocolSubscription_decode(struct sl_kp_reader *r, int16_t versi
             return SL_EFRAME;
     }
     if (version >= 3) {
-        if (sl_kp_read_string(r, flex, (version >= 3), &out->RackId) < 0)
+        if (sl_kp_read_string(r, flex, true, &out->RackId) < 0)
             return SL_EFRAME;
     }
     return SL_OK;
@@ -230,7 +230,7 @@ int sl_ConsumerProtocolSubscription_encode(struct sl_obuf *b, int16_t version, c
             return rc;
     }
     if (version >= 3) {
-        if ((rc = sl_kp_write_string(b, flex, (version >= 3), m->RackId)) < 0)
+        if ((rc = sl_kp_write_string(b, flex, true, m->RackId)) < 0)
             return rc;
     }
     return rc;

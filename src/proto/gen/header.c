@@ -24,7 +24,7 @@ int sl_RequestHeader_decode(struct sl_kp_reader *r, int16_t version, struct sl_R
     if (sl_kp_read_i32(r, &out->CorrelationId) < 0)
         return SL_EFRAME;
     if (version >= 1) {
-        if (sl_kp_read_string(r, false, (version >= 1), &out->ClientId) < 0)
+        if (sl_kp_read_string(r, false, true, &out->ClientId) < 0)
             return SL_EFRAME;
     }
     if (flex && sl_kp_skip_tags(r) < 0)
@@ -46,7 +46,7 @@ int sl_RequestHeader_encode(struct sl_obuf *b, int16_t version, const struct sl_
     if ((rc = sl_kp_write_i32(b, m->CorrelationId)) < 0)
         return rc;
     if (version >= 1) {
-        if ((rc = sl_kp_write_string(b, false, (version >= 1), m->ClientId)) < 0)
+        if ((rc = sl_kp_write_string(b, false, true, m->ClientId)) < 0)
             return rc;
     }
     if (flex && (rc = sl_kp_write_uvarint32(b, 0)) < 0)
