@@ -8,7 +8,11 @@
  * Usage:  loadgen [GLOBAL key=value...] SCENARIO [key=value...] [SCENARIO ...]
  *
  * Globals:  bootstrap=HOST:PORT  or  mock=BROKERS (start an in-process mock
- *           cluster that lives for the whole run), label=TEXT (copied into JSON)
+ *           cluster that lives for the whole run), label=TEXT (copied into JSON),
+ *           budget=SECONDS (skip the scenarios that would start after it),
+ *           fetchwait=MS (consumer fetch.wait.max.ms, default 100)
+ * A CreateTopics that times out or fails as a whole is not retried by later
+ * create scenarios; consume never waits for more than this run produced.
  * Scenarios:
  *   create   topic=T parts=P | prefix=P first=N n=N parts=P   (admin CreateTopics)
  *   produce  topic=T parts=P size=B count=N acks=1|-1 linger=MS batch=BYTES
@@ -17,6 +21,8 @@
  *   offsets  topic=T parts=P                    (sum of high watermarks)
  *   spawn    port=P reps=N cmd="PROG ARG..."    (startup time to first accepted
  *            connection, median of N; cmd is split on spaces)
+ *   serve    seconds=S   (with mock=N: print "listening PLAINTEXT <addr>" and
+ *            "ready" like sluiced, then keep the mock cluster up; for testing)
  * Common:    timeout=SECONDS (default 60)
  */
 #include <arpa/inet.h>
@@ -57,6 +63,35 @@ static const char *g_bootstrap;
 static const char *g_label = "";
 static const char *g_fetch_wait = "100";
 static const char *g_id = ""; /* id=... of the scenario running */
+static char g_create_failed[300];  /* a CreateTopics that timed out or is unsupported */
+static int64_t g_budget_end;       /* budget=SECONDS: skip scenarios after this */
+
+/* Messages acknowledged per topic in this run: consume waits for no more. */
+static struct {
+    char topic[128];
+    long long delivered;
+} g_produced[64];
+static int g_nproduced;
+
+static void note_produced(const char *topic, long long n)
+{
+    for (int i = 0; i < g_nproduced; i++)
+        if (!strcmp(g_produced[i].topic, topic)) {
+            g_produced[i].delivered += n;
+            return;
+        }
+    if (g_nproduced < 64) {
+        snprintf(g_produced[g_nproduced].topic, sizeof g_produced[0].topic, "%s", topic);
+        g_produced[g_nproduced++].delivered = n;
+    }
+}
+
+static long long produced(const char *topic)
+{
+    for (int i = 0; i < g_nproduced; i++)
+        if (!strcmp(g_produced[i].topic, topic)) return g_produced[i].delivered;
+    return -1;
+}
 static rd_kafka_t *g_mock_rk;
 static rd_kafka_mock_cluster_t *g_mock;
 
@@ -184,6 +219,10 @@ static int create_topics(const struct scen *s, char *errbuf, size_t errlen, int 
         return 0;
     }
 
+    if (g_create_failed[0]) {
+        snprintf(errbuf, errlen, "skipped, earlier %s", g_create_failed);
+        return -1;
+    }
     rd_kafka_conf_t *c = base_conf();
     rd_kafka_t *rk = mk(RD_KAFKA_PRODUCER, c);
     if (!rk) {
@@ -206,17 +245,20 @@ static int create_topics(const struct scen *s, char *errbuf, size_t errlen, int 
         }
         rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
         char e[256];
-        rd_kafka_AdminOptions_set_request_timeout(ao, 20000, e, sizeof e);
-        rd_kafka_AdminOptions_set_operation_timeout(ao, 20000, e, sizeof e);
+        int tmo = timeout * 1000 < 15000 ? timeout * 1000 : 15000;
+        rd_kafka_AdminOptions_set_request_timeout(ao, tmo, e, sizeof e);
+        rd_kafka_AdminOptions_set_operation_timeout(ao, tmo, e, sizeof e);
         rd_kafka_CreateTopics(rk, nt, (size_t)m, ao, q);
         rd_kafka_event_t *ev = NULL;
         while (!ev && now_ns() < deadline) ev = rd_kafka_queue_poll(q, 200);
         if (!ev) {
             snprintf(errbuf, errlen, "CreateTopics: no answer within %ds", timeout);
+            snprintf(g_create_failed, sizeof g_create_failed, "%s", errbuf);
             rc = -1;
         } else if (rd_kafka_event_error(ev)) {
             snprintf(errbuf, errlen, "CreateTopics: %s: %s",
                      rd_kafka_err2name(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+            snprintf(g_create_failed, sizeof g_create_failed, "%s", errbuf);
             rc = -1;
         } else {
             const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
@@ -366,6 +408,7 @@ static void sc_produce(const struct scen *s)
     double secs = (double)(t1 - t0) / 1e9;
     if (!err[0] && ps.have_err) snprintf(err, sizeof err, "%s", ps.first_err);
     if (!err[0] && timed_out) snprintf(err, sizeof err, "timeout after %ds", timeout);
+    note_produced(topic, d);
     int ok = d == count && ne == 0;
     emit("{\"scenario\":\"produce\",\"label\":\"%s\",\"id\":\"%s\",\"ok\":%s,\"topic\":\"%s\",\"acks\":%s,\"size\":%lld,"
          "\"parts\":%d,\"linger_ms\":%s,\"count\":%lld,\"delivered\":%lld,\"errors\":%lld,\"seconds\":%.4f,"
@@ -400,6 +443,15 @@ static void sc_consume(const struct scen *s)
     int parts = (int)opti(s, "parts", 1);
     long long count = opti(s, "count", 100000);
     int timeout = (int)opti(s, "timeout", 60);
+    long long have = produced(topic);
+    if (have == 0) {
+        emit("{\"scenario\":\"consume\",\"label\":\"%s\",\"id\":\"%s\",\"ok\":false,\"topic\":\"%s\","
+             "\"error\":\"skipped: nothing was produced to %s in this run\"}",
+             jstr(g_label), jstr(g_id), jstr(topic), jstr(topic));
+        return;
+    }
+    long long asked = count;
+    if (have > 0 && have < count && !opti(s, "rewind", 0)) count = have;
     /* rewind=1: on reaching the end of a partition, seek back to its start and
      * read it again. For the mock cluster, which keeps only the last ~5 MiB of
      * each partition: the client-side consume ceiling without a 5 MiB cap. */
@@ -442,12 +494,15 @@ static void sc_consume(const struct scen *s)
     }
     t1 = now_ns();
     if (got < count && !err[0]) snprintf(err, sizeof err, "timeout after %ds", timeout);
+    if (count < asked && !err[0])
+        snprintf(err, sizeof err, "read all, but only %lld of %lld messages were produced", count, asked);
     for (int p = 0; p < parts; p++) rd_kafka_consume_stop(rkt, p);
     double secs = t0 ? (double)(t1 - t0) / 1e9 : 0;
     emit("{\"scenario\":\"consume\",\"label\":\"%s\",\"id\":\"%s\",\"ok\":%s,\"topic\":\"%s\",\"parts\":%d,\"count\":%lld,"
          "\"received\":%lld,\"bytes\":%lld,\"first_msg_after_s\":%.4f,\"seconds\":%.4f,\"msgs_per_s\":%.1f,"
          "\"mib_per_s\":%.2f,\"rewinds\":%lld,\"error\":\"%s\"}",
-         jstr(g_label), jstr(g_id), got >= count ? "true" : "false", jstr(topic), parts, count, got, bytes,
+         jstr(g_label), jstr(g_id), got >= count && count == asked ? "true" : "false", jstr(topic), parts, count,
+         got, bytes,
          t0 ? (double)(t0 - tstart) / 1e9 : -1.0, secs, secs > 0 ? got / secs : 0,
          secs > 0 ? (double)bytes / secs / 1048576.0 : 0, rewinds, jstr(err));
     rd_kafka_queue_destroy(q);
@@ -724,6 +779,22 @@ static void sc_spawn(const struct scen *s)
     free(cmd);
 }
 
+/* ---------------------------------------------------------------- serve */
+
+/* serve seconds=S: print sluiced's start-up lines for the mock cluster and keep
+ * it up. With BENCH_SLUICED pointing at a script that runs `loadgen mock=1 serve`,
+ * bench/run's Sluice path can be checked without a working broker. */
+static void sc_serve(const struct scen *s)
+{
+    if (!g_mock) {
+        fprintf(stderr, "loadgen: serve needs mock=N\n");
+        return;
+    }
+    printf("listening PLAINTEXT %s\nready\n", g_bootstrap);
+    fflush(stdout);
+    sleep((unsigned)opti(s, "seconds", 600));
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -753,6 +824,7 @@ int main(int argc, char **argv)
     }
     g_label = opt(&glob, "label", "");
     g_fetch_wait = opt(&glob, "fetchwait", "100");
+    if (opti(&glob, "budget", 0) > 0) g_budget_end = now_ns() + opti(&glob, "budget", 0) * 1000000000LL;
     g_bootstrap = opt(&glob, "bootstrap", "127.0.0.1:9092");
     if (opt(&glob, "mock", NULL)) {
         rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -770,6 +842,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < nsc; i++) {
         const struct scen *s = &sc[i];
         g_id = opt(s, "id", s->name);
+        if (g_budget_end && now_ns() > g_budget_end) {
+            emit("{\"scenario\":\"%s\",\"label\":\"%s\",\"id\":\"%s\",\"ok\":false,"
+                 "\"error\":\"skipped: time budget of the run used up\"}",
+                 s->name, jstr(g_label), jstr(g_id));
+            continue;
+        }
         if (!strcmp(s->name, "create"))
             sc_create(s);
         else if (!strcmp(s->name, "produce"))
@@ -782,6 +860,8 @@ int main(int argc, char **argv)
             sc_offsets(s);
         else if (!strcmp(s->name, "spawn"))
             sc_spawn(s);
+        else if (!strcmp(s->name, "serve"))
+            sc_serve(s);
         else
             fprintf(stderr, "loadgen: unknown scenario %s\n", s->name);
     }
