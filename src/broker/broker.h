@@ -1,0 +1,71 @@
+/*
+ * broker.h - the broker: turns framed requests from the network layer into
+ * calls of per-API handlers and encodes their responses.
+ *
+ * A call lives in its request's arena. A handler either answers at once
+ * (sl_call_respond) or parks the call and answers later on the same loop
+ * thread; it never blocks the loop.
+ */
+#ifndef SL_BROKER_BROKER_H
+#define SL_BROKER_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/slice.h"
+#include "net/net.h"
+#include "proto/gen/api.h"
+
+struct sl_conf;
+struct sl_controller;
+struct sl_parts;
+struct sl_flusher;
+
+/* One configured Kafka listener; passed to the net layer as listener_data. */
+struct sl_listener {
+    char name[64];             /* e.g. PLAINTEXT */
+    char host[256];            /* bind host */
+    int port;                  /* bound port (after sl_net_listen) */
+    char adv_host[256];        /* advertised host */
+    int adv_port;              /* advertised port */
+};
+
+struct sl_broker {
+    const struct sl_conf *conf;     /* borrowed, outlives the broker */
+    int32_t node_id;                /* node.id */
+    struct sl_controller *ctl;      /* metadata writer (this node is the controller) */
+    struct sl_parts *parts;         /* partitions hosted here */
+    struct sl_flusher *flusher;     /* group commit */
+    int listeners_n;
+    struct sl_listener listeners[8];
+};
+
+struct sl_call {
+    struct sl_req *req;             /* the network request; its arena holds the call */
+    struct sl_broker *broker;
+    const struct sl_api_info *api;
+    int16_t api_key;
+    int16_t version;
+    int32_t correlation_id;
+    struct sl_slice client_id;      /* slice into the request frame; may be null */
+    void *request;                  /* decoded request struct */
+    void *response;                 /* response struct, initialized with defaults */
+    struct sl_listener *listener;   /* the listener the request arrived on */
+};
+
+typedef void (*sl_handler_fn)(struct sl_call *call);
+
+/* The net layer's request callback (ctx is the struct sl_broker). Thread: a loop. */
+void sl_broker_on_request(void *ctx, struct sl_req *req);
+
+/* Encodes call->response with its header and sends it. Thread: the call's loop. */
+void sl_call_respond(struct sl_call *call);
+/* Sends nothing (acks=0 produce). */
+void sl_call_drop(struct sl_call *call);
+/* A protocol error that Kafka answers by closing the connection. */
+void sl_call_close(struct sl_call *call, const char *why);
+
+/* Versions this broker implements for an API: false when not implemented. */
+bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max);
+
+#endif

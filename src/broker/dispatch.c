@@ -1,0 +1,147 @@
+/*
+ * dispatch.c - from a request frame to a handler and back: reads the request
+ * header, checks the API and version against what this broker implements,
+ * decodes the body into the request's arena, calls the handler, and encodes
+ * the response behind the right response header.
+ *
+ * Kafka's rules kept here: an unknown API key, an unsupported version (but
+ * see ApiVersions) or an undecodable request closes the connection; an
+ * ApiVersions request at a version we do not know is answered with
+ * UNSUPPORTED_VERSION and a v0 body listing our versions (KIP-511), and its
+ * response header is always v0.
+ */
+#include "broker/broker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "broker/handlers.h"
+#include "proto/gen/errors.h"
+#include "proto/gen/header.h"
+#include "proto/kp.h"
+
+struct handler {
+    int16_t min, max;          /* versions implemented */
+    sl_handler_fn fn;
+};
+
+/* What this broker implements: ApiVersions advertises exactly this table. */
+static const struct handler handlers[SL_API_MAX + 1] = {
+    [SL_API_ApiVersions] = {0, 4, sl_handle_ApiVersions},
+    [SL_API_Metadata] = {0, 12, sl_handle_Metadata},
+    [SL_API_DescribeCluster] = {0, 1, sl_handle_DescribeCluster},
+};
+
+bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)
+{
+    if (api_key < 0 || api_key > SL_API_MAX || !handlers[api_key].fn)
+        return false;
+    *min = handlers[api_key].min;
+    *max = handlers[api_key].max;
+    return true;
+}
+
+static int16_t rd16(const uint8_t *p) { return (int16_t)(((uint16_t)p[0] << 8) | p[1]); }
+
+void sl_broker_on_request(void *ctx, struct sl_req *req)
+{
+    struct sl_broker *broker = ctx;
+    if (req->frame_len < 8) {
+        sl_req_close(req, "request shorter than its header");
+        return;
+    }
+    int16_t key = rd16(req->frame), version = rd16(req->frame + 2);
+    const struct sl_api_info *api = sl_api_get(key);
+    if (!api || !handlers[key].fn) {
+        char why[64];
+        snprintf(why, sizeof(why), "unknown or unimplemented api key %d", key);
+        sl_req_close(req, why);
+        return;
+    }
+    bool unsupported = version < handlers[key].min || version > handlers[key].max;
+    if (unsupported && key != SL_API_ApiVersions) {
+        char why[96];
+        snprintf(why, sizeof(why), "unsupported version %d of %s (we implement %d-%d)", version,
+                 api->name, handlers[key].min, handlers[key].max);
+        sl_req_close(req, why);
+        return;
+    }
+
+    struct sl_call *call = sl_arena_alloc(&req->arena, sizeof(*call));
+    if (!call) {
+        sl_req_close(req, "out of memory for the request");
+        return;
+    }
+    call->req = req;
+    call->broker = broker;
+    call->api = api;
+    call->api_key = key;
+    call->version = version;
+    call->listener = req->listener_data;
+
+    /* An ApiVersions request newer than ours: its header is read as the
+     * newest header we know (v2 for flexible), its body is not read. */
+    int16_t hv_version = unsupported ? handlers[key].max : version;
+    struct sl_kp_reader r = {req->frame, req->frame + req->frame_len, &req->arena, NULL};
+    struct sl_RequestHeader hdr;
+    sl_RequestHeader_init(&hdr);
+    if (sl_RequestHeader_decode(&r, (int16_t)sl_api_request_header_version(key, hv_version), &hdr) != SL_OK) {
+        sl_req_close(req, r.err ? r.err : "malformed request header");
+        return;
+    }
+    call->correlation_id = hdr.CorrelationId;
+    call->client_id = hdr.ClientId;
+
+    call->response = sl_arena_alloc(&req->arena, api->response_size);
+    if (!call->response) {
+        sl_req_close(req, "out of memory for the response");
+        return;
+    }
+    api->response_init(call->response);
+
+    if (unsupported) {
+        /* KIP-511: answer in v0 with the error and our versions. */
+        call->version = 0;
+        call->request = NULL;
+        sl_handle_ApiVersions(call);
+        return;
+    }
+
+    call->request = sl_arena_alloc(&req->arena, api->request_size);
+    if (!call->request) {
+        sl_req_close(req, "out of memory for the request");
+        return;
+    }
+    api->request_init(call->request);
+    if (api->decode_request(&r, version, call->request) != SL_OK) {
+        char why[160];
+        snprintf(why, sizeof(why), "malformed %s v%d request: %s", api->name, version,
+                 r.err ? r.err : "decode failed");
+        sl_req_close(req, why);
+        return;
+    }
+    SL_DEBUG("broker", "%s v%d correlation=%d client=%.*s", api->name, version, hdr.CorrelationId,
+             SL_SLICE_FMT(hdr.ClientId));
+    handlers[key].fn(call);
+}
+
+void sl_call_respond(struct sl_call *call)
+{
+    struct sl_req *req = call->req;
+    struct sl_ResponseHeader rh;
+    sl_ResponseHeader_init(&rh);
+    rh.CorrelationId = call->correlation_id;
+    int hv = sl_api_response_header_version(call->api_key, call->version);
+    if (sl_ResponseHeader_encode(&req->out, (int16_t)hv, &rh) < 0 ||
+        call->api->encode_response(&req->out, call->version, call->response) < 0) {
+        sl_req_close(req, "out of memory encoding the response");
+        return;
+    }
+    sl_req_respond(req);
+}
+
+void sl_call_drop(struct sl_call *call) { sl_req_drop(call->req); }
+
+void sl_call_close(struct sl_call *call, const char *why) { sl_req_close(call->req, why); }
