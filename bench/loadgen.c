@@ -743,7 +743,10 @@ static void sc_spawn(const struct scen *s)
                 break;
             }
             if (waitpid(pid, &status, WNOHANG) == pid) {
-                snprintf(err, sizeof err, "exited before accepting (status %d)", status);
+                if (WIFEXITED(status))
+                    snprintf(err, sizeof err, "exited with %d before accepting a connection", WEXITSTATUS(status));
+                else
+                    snprintf(err, sizeof err, "killed by signal %d before accepting a connection", WTERMSIG(status));
                 pid = 0;
                 break;
             }
