@@ -300,7 +300,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set datafile missing "?"
-set key top right
+set key outside top center horizontal
 set ylabel "MiB/s"
 set yrange [0:*]
 set xtics rotate by -20
