@@ -32,6 +32,11 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_ApiVersions] = {0, 4, sl_handle_ApiVersions},
     [SL_API_Metadata] = {0, 12, sl_handle_Metadata},
     [SL_API_DescribeCluster] = {0, 1, sl_handle_DescribeCluster},
+    [SL_API_CreateTopics] = {2, 7, sl_handle_CreateTopics},
+    [SL_API_DeleteTopics] = {1, 6, sl_handle_DeleteTopics},
+    [SL_API_Fetch] = {4, 16, sl_handle_Fetch},
+    [SL_API_ListOffsets] = {1, 8, sl_handle_ListOffsets},
+    [SL_API_OffsetForLeaderEpoch] = {2, 4, sl_handle_OffsetForLeaderEpoch},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)

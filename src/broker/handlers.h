@@ -12,4 +12,18 @@ void sl_handle_ApiVersions(struct sl_call *call);
 void sl_handle_Metadata(struct sl_call *call);
 void sl_handle_DescribeCluster(struct sl_call *call);
 
+/* h_topics.c */
+void sl_handle_CreateTopics(struct sl_call *call);
+void sl_handle_DeleteTopics(struct sl_call *call);
+
+/* h_produce.c */
+void sl_handle_Produce(struct sl_call *call);
+
+/* h_fetch.c */
+void sl_handle_Fetch(struct sl_call *call);
+
+/* h_offsets.c */
+void sl_handle_ListOffsets(struct sl_call *call);
+void sl_handle_OffsetForLeaderEpoch(struct sl_call *call);
+
 #endif

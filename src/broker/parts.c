@@ -1,0 +1,313 @@
+/*
+ * parts.c - the registry of hosted partitions: a sorted array of
+ * referenced partitions, looked up under a read lock held for one binary
+ * search, and changed only by the controller thread in sl_parts_sync.
+ */
+#include "broker/parts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "broker/broker.h"
+#include "conf/conf.h"
+#include "meta/image.h"
+#include "net/net.h"
+#include "storage/log.h"
+
+struct sl_parts {
+    struct sl_broker *broker;
+    char dir[1024];               /* the log directory */
+    pthread_rwlock_t lock;        /* guards v, n */
+    struct sl_part **v;           /* sorted by (topic_id, index) */
+    int n, cap;
+};
+
+static int cmp_key(const struct sl_uuid *id, int32_t index, const struct sl_part *p)
+{
+    int c = memcmp(id->b, p->topic_id.b, 16);
+    if (c)
+        return c;
+    return index < p->index ? -1 : index > p->index;
+}
+
+static int find(struct sl_parts *parts, const struct sl_uuid *id, int32_t index, bool *found)
+{
+    int lo = 0, hi = parts->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = cmp_key(id, index, parts->v[mid]);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *found = false;
+    return lo;
+}
+
+int sl_parts_new(struct sl_broker *broker, const char *dir, struct sl_parts **out)
+{
+    struct sl_parts *parts = calloc(1, sizeof(*parts));
+    if (!parts)
+        return -ENOMEM;
+    parts->broker = broker;
+    snprintf(parts->dir, sizeof(parts->dir), "%s", dir);
+    pthread_rwlock_init(&parts->lock, NULL);
+    *out = parts;
+    return 0;
+}
+
+/* Deletes a directory tree (partition directories hold only files). */
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char f[1400];
+            snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+            unlink(f);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+void sl_part_unref(struct sl_part *p)
+{
+    if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    if (p->log)
+        sl_log_close(p->log);
+    if (p->deleted) {
+        /* Kafka renames to <dir>.<id>-delete and removes it later; the rename
+         * already happened in sync, so only the removal is left. */
+        remove_dir(p->dir);
+    }
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void sl_parts_free(struct sl_parts *parts)
+{
+    if (!parts)
+        return;
+    for (int i = 0; i < parts->n; i++)
+        sl_part_unref(parts->v[i]);
+    free(parts->v);
+    pthread_rwlock_destroy(&parts->lock);
+    free(parts);
+}
+
+int sl_parts_count(struct sl_parts *parts)
+{
+    pthread_rwlock_rdlock(&parts->lock);
+    int n = parts->n;
+    pthread_rwlock_unlock(&parts->lock);
+    return n;
+}
+
+struct sl_part *sl_parts_get(struct sl_parts *parts, const struct sl_uuid *topic_id, int32_t index)
+{
+    pthread_rwlock_rdlock(&parts->lock);
+    bool found;
+    int i = find(parts, topic_id, index, &found);
+    struct sl_part *p = found ? parts->v[i] : NULL;
+    if (p)
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+    pthread_rwlock_unlock(&parts->lock);
+    return p;
+}
+
+/* Effective topic configs, topic value first, then the broker's. */
+static void apply_configs(struct sl_part *p, const struct sl_image_topic *t, const struct sl_conf *conf,
+                          struct sl_log_conf *lc)
+{
+    const char *v;
+    int32_t mmb = conf->message_max_bytes;
+    if ((v = sl_image_topic_config(t, "max.message.bytes")))
+        mmb = (int32_t)strtol(v, NULL, 10);
+    __atomic_store_n(&p->max_message_bytes, mmb, __ATOMIC_RELEASE);
+    bool lat = strcmp(conf->log_message_timestamp_type, "LogAppendTime") == 0;
+    if ((v = sl_image_topic_config(t, "message.timestamp.type")))
+        lat = strcmp(v, "LogAppendTime") == 0;
+    __atomic_store_n(&p->log_append_time, lat, __ATOMIC_RELEASE);
+    if (!lc)
+        return;
+    lc->segment_bytes = conf->log_segment_bytes;
+    if ((v = sl_image_topic_config(t, "segment.bytes")))
+        lc->segment_bytes = strtoll(v, NULL, 10);
+    lc->segment_ms = conf->log_roll_ms;
+    if ((v = sl_image_topic_config(t, "segment.ms")))
+        lc->segment_ms = strtoll(v, NULL, 10);
+    lc->index_interval_bytes = conf->log_index_interval_bytes;
+    if ((v = sl_image_topic_config(t, "index.interval.bytes")))
+        lc->index_interval_bytes = (int32_t)strtol(v, NULL, 10);
+    lc->segment_index_bytes = conf->log_index_size_max_bytes;
+    if ((v = sl_image_topic_config(t, "segment.index.bytes")))
+        lc->segment_index_bytes = strtoll(v, NULL, 10);
+}
+
+static void write_partition_metadata(const char *dir, const struct sl_uuid *id)
+{
+    char path[1200], text[64], b64[23];
+    snprintf(path, sizeof(path), "%s/partition.metadata", dir);
+    if (access(path, F_OK) == 0)
+        return;
+    sl_uuid_to_base64(id, b64);
+    int n = snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", b64);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, text, (size_t)n) == n)
+        fsync(fd);
+    close(fd);
+}
+
+static int open_part(struct sl_parts *parts, const struct sl_image_topic *t, const struct sl_image_partition *ip,
+                     struct sl_part **out)
+{
+    struct sl_part *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->refs = 1;
+    p->topic_id = t->id;
+    snprintf(p->topic, sizeof(p->topic), "%s", t->name);
+    p->index = ip->id;
+    p->broker = parts->broker;
+    p->leader_epoch = ip->leader_epoch;
+    pthread_mutex_init(&p->lock, NULL);
+    sl_list_init(&p->waiters);
+    snprintf(p->dir, sizeof(p->dir), "%s/%s-%d", parts->dir, t->name, ip->id);
+    struct sl_log_conf lc;
+    sl_log_conf_default(&lc);
+    apply_configs(p, t, parts->broker->conf, &lc);
+    int rc = sl_log_open(p->dir, &lc, &p->log);
+    if (rc < 0) {
+        SL_ERROR("parts", "cannot open partition %s: %s", p->dir, strerror(-rc));
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return rc;
+    }
+    write_partition_metadata(p->dir, &t->id);
+    /* Everything recovered from disk is durable. */
+    p->hwm = sl_log_end_offset(p->log);
+    *out = p;
+    return 0;
+}
+
+static bool hosted_here(const struct sl_image_partition *ip, int32_t node)
+{
+    for (int32_t r = 0; r < ip->replicas_n; r++)
+        if (ip->replicas[r] == node)
+            return true;
+    return false;
+}
+
+int sl_parts_sync(struct sl_parts *parts, const struct sl_image *img)
+{
+    int32_t node = parts->broker->node_id;
+    int want = 0;
+    for (int32_t i = 0; i < img->topics_n; i++)
+        want += img->by_id[i]->partitions_n;
+    struct sl_part **nv = calloc((size_t)want + 1, sizeof(*nv));
+    if (!nv)
+        return -ENOMEM;
+    int nn = 0, rc = 0;
+    /* by_id order with partitions ascending is exactly the registry's order. */
+    for (int32_t i = 0; i < img->topics_n; i++) {
+        const struct sl_image_topic *t = img->by_id[i];
+        for (int32_t k = 0; k < t->partitions_n; k++) {
+            const struct sl_image_partition *ip = &t->partitions[k];
+            if (!hosted_here(ip, node))
+                continue;
+            struct sl_part *p = sl_parts_get(parts, &t->id, ip->id);
+            if (p) {
+                __atomic_store_n(&p->leader_epoch, ip->leader_epoch, __ATOMIC_RELEASE);
+                apply_configs(p, t, parts->broker->conf, NULL);
+            } else if ((rc = open_part(parts, t, ip, &p)) < 0) {
+                continue; /* logged; the partition stays offline */
+            }
+            nv[nn++] = p;
+        }
+    }
+    pthread_rwlock_wrlock(&parts->lock);
+    struct sl_part **old = parts->v;
+    int on = parts->n;
+    parts->v = nv;
+    parts->n = nn;
+    parts->cap = want;
+    pthread_rwlock_unlock(&parts->lock);
+    /* Drop the registry's references on the old array; partitions gone from
+     * the image are deleted once their last holder lets go. */
+    for (int i = 0, j = 0; i < on; i++) {
+        struct sl_part *p = old[i];
+        while (j < nn && cmp_key(&nv[j]->topic_id, nv[j]->index, p) < 0)
+            j++;
+        if (!(j < nn && nv[j] == p)) {
+            char moved[1200], b64[23];
+            sl_uuid_to_base64(&p->topic_id, b64);
+            snprintf(moved, sizeof(moved), "%s.%s-delete", p->dir, b64);
+            if (strlen(moved) < sizeof(p->dir) && rename(p->dir, moved) == 0)
+                memcpy(p->dir, moved, strlen(moved) + 1);
+            p->deleted = true;
+            SL_INFO("parts", "partition %s-%d removed", p->topic, p->index);
+        }
+        sl_part_unref(p);
+    }
+    free(old);
+    return rc;
+}
+
+void sl_part_advance_hwm(struct sl_part *p, int64_t offset)
+{
+    int64_t cur = __atomic_load_n(&p->hwm, __ATOMIC_ACQUIRE);
+    while (offset > cur && !__atomic_compare_exchange_n(&p->hwm, &cur, offset, false, __ATOMIC_ACQ_REL,
+                                                        __ATOMIC_ACQUIRE))
+        ;
+    if (offset <= cur)
+        return;
+    pthread_mutex_lock(&p->lock);
+    while (!sl_list_empty(&p->waiters)) {
+        struct sl_list *l = p->waiters.next;
+        sl_list_remove(l);
+        struct sl_part_waiter *w = SL_LIST_ENTRY(l, struct sl_part_waiter, link);
+        sl_loop_post(w->loop, w->fn, w->arg);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool sl_part_wait(struct sl_part *p, struct sl_part_waiter *w, int64_t seen_hwm)
+{
+    pthread_mutex_lock(&p->lock);
+    if (sl_part_hwm(p) > seen_hwm) {
+        pthread_mutex_unlock(&p->lock);
+        return false;
+    }
+    sl_list_push_back(&p->waiters, &w->link);
+    pthread_mutex_unlock(&p->lock);
+    return true;
+}
+
+bool sl_part_unwait(struct sl_part *p, struct sl_part_waiter *w)
+{
+    pthread_mutex_lock(&p->lock);
+    bool parked = !sl_list_empty(&w->link);
+    if (parked)
+        sl_list_remove(&w->link);
+    pthread_mutex_unlock(&p->lock);
+    return parked;
+}
