@@ -34,6 +34,7 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_DescribeCluster] = {0, 1, sl_handle_DescribeCluster},
     [SL_API_CreateTopics] = {2, 7, sl_handle_CreateTopics},
     [SL_API_DeleteTopics] = {1, 6, sl_handle_DeleteTopics},
+    [SL_API_Produce] = {3, 11, sl_handle_Produce},
     [SL_API_Fetch] = {4, 16, sl_handle_Fetch},
     [SL_API_ListOffsets] = {1, 8, sl_handle_ListOffsets},
     [SL_API_OffsetForLeaderEpoch] = {2, 4, sl_handle_OffsetForLeaderEpoch},

@@ -179,6 +179,8 @@ const struct sl_conf *sl_controller_conf(const struct sl_controller *ctl) { retu
 
 int sl_controller_write(struct sl_controller *ctl, const struct sl_meta_rec *recs, int n)
 {
+    if (n == 0)
+        return 0;
     /* Apply first to a scratch builder: a change the image rejects is never logged. */
     struct sl_image_builder *b = sl_image_builder_new(ctl->image);
     if (!b)

@@ -1,0 +1,173 @@
+/*
+ * h_produce.c - Produce: validate each partition's batch, append it under
+ * the partition's lock, and answer once the flusher has made every append
+ * durable (group commit). acks=0 is never answered, but the request stays
+ * in flight until its data is synced, so the connection's in-flight bound
+ * throttles a producer that does not wait.
+ *
+ *   handler (loop) --append--> flusher request per partition
+ *   flusher thread: hwm advanced, parked fetches woken, pending-1
+ *   last one: post finish to the loop -> respond / drop
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/diag.h"
+#include "broker/handlers.h"
+#include "broker/parts.h"
+#include "broker/topics.h"
+#include "meta/image.h"
+#include "proto/gen/Produce.h"
+#include "proto/gen/errors.h"
+#include "record/batch.h"
+#include "storage/flusher.h"
+#include "storage/log.h"
+
+struct produce {
+    struct sl_call *call;
+    int pending;                 /* flushes outstanding + 1 while the handler runs; atomic */
+    int16_t acks;
+};
+
+struct produce_part {            /* one appended partition waiting for its sync */
+    struct produce *pr;
+    struct sl_part *part;        /* referenced */
+    struct sl_ProduceResponse_PartitionProduceResponse *resp;
+};
+
+static void finish(void *arg)
+{
+    struct produce *pr = arg;
+    if (pr->acks == 0)
+        sl_call_drop(pr->call);
+    else
+        sl_call_respond(pr->call);
+}
+
+static void release(struct produce *pr)
+{
+    if (__atomic_sub_fetch(&pr->pending, 1, __ATOMIC_ACQ_REL) == 0)
+        sl_loop_post(pr->call->req->loop, finish, pr);
+}
+
+/* Thread: flusher. */
+static void flushed(void *arg, int err)
+{
+    struct produce_part *pp = arg;
+    if (err < 0) {
+        pp->resp->ErrorCode = SL_KERR_KAFKA_STORAGE_ERROR;
+        pp->resp->BaseOffset = -1;
+        SL_ERROR("produce", "sync of %s-%d failed: %s", pp->part->topic, pp->part->index, strerror(-err));
+    }
+    sl_part_advance_hwm(pp->part, sl_log_durable_offset(pp->part->log));
+    sl_part_unref(pp->part);
+    release(pp->pr);
+}
+
+static int16_t append_one(struct produce *pr, const struct sl_image *img, struct sl_slice topic,
+                          struct sl_ProduceRequest_PartitionProduceData *pd,
+                          struct sl_ProduceResponse_PartitionProduceResponse *r)
+{
+    struct sl_call *call = pr->call;
+    const struct sl_image_topic *t = sl_image_topic_by_name(img, topic);
+    if (!t || pd->Index < 0 || pd->Index >= t->partitions_n)
+        return SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (sl_topic_is_internal(topic))
+        return SL_KERR_INVALID_TOPIC_EXCEPTION;
+    struct sl_part *part = sl_parts_get(call->broker->parts, &t->id, pd->Index);
+    if (!part)
+        return SL_KERR_NOT_LEADER_OR_FOLLOWER;
+    int16_t err = 0;
+    struct sl_slice rec = pd->Records.mem;
+    if (!rec.p || rec.len == 0) {
+        err = SL_KERR_CORRUPT_MESSAGE;
+        goto out;
+    }
+    struct sl_batch_opts opts = {
+        .max_message_bytes = __atomic_load_n(&part->max_message_bytes, __ATOMIC_ACQUIRE),
+    };
+    struct sl_batch_hdr hdr;
+    err = sl_batch_validate(rec.p, rec.len, &opts, &hdr);
+    if (err)
+        goto out;
+    /* The frame is this request's own copy: rewriting it in place is safe. */
+    uint8_t *batch = (uint8_t *)rec.p;
+    if (__atomic_load_n(&part->log_append_time, __ATOMIC_ACQUIRE)) {
+        int64_t now = sl_clock_wall_ms();
+        sl_batch_set_log_append_time(batch, rec.len, now);
+        r->LogAppendTimeMs = now;
+    }
+    int64_t base;
+    pthread_mutex_lock(&part->lock);
+    int rc = sl_log_append(part->log, batch, rec.len, __atomic_load_n(&part->leader_epoch, __ATOMIC_ACQUIRE),
+                           &base);
+    pthread_mutex_unlock(&part->lock);
+    if (rc < 0) {
+        SL_ERROR("produce", "append to %s-%d failed: %s", part->topic, part->index, strerror(-rc));
+        err = rc == -EMSGSIZE ? SL_KERR_MESSAGE_TOO_LARGE : SL_KERR_KAFKA_STORAGE_ERROR;
+        goto out;
+    }
+    r->BaseOffset = base;
+    r->LogStartOffset = sl_log_start_offset(part->log);
+    struct produce_part *pp = sl_arena_alloc(&call->req->arena, sizeof(*pp));
+    SL_ASSERT(pp != NULL); /* the arena's cap leaves room for the response */
+    pp->pr = pr;
+    pp->part = part;
+    pp->resp = r;
+    __atomic_add_fetch(&pr->pending, 1, __ATOMIC_ACQ_REL);
+    sl_flusher_request(call->broker->flusher, part->log, base + hdr.last_offset_delta + 1, flushed, pp);
+    return 0; /* the reference now belongs to pp */
+out:
+    sl_part_unref(part);
+    return err;
+}
+
+void sl_handle_Produce(struct sl_call *call)
+{
+    struct sl_ProduceRequest *req = call->request;
+    struct sl_ProduceResponse *resp = call->response;
+    struct sl_arena *a = &call->req->arena;
+    struct produce *pr = sl_arena_alloc(a, sizeof(*pr));
+    int32_t nt = req->TopicData_n > 0 ? req->TopicData_n : 0;
+    resp->Responses = sl_arena_alloc(a, sizeof(*resp->Responses) * (size_t)(nt + 1));
+    if (!pr || !resp->Responses) {
+        sl_call_close(call, "out of memory for Produce");
+        return;
+    }
+    pr->call = call;
+    pr->pending = 1;
+    pr->acks = req->Acks;
+    bool bad_acks = req->Acks != 0 && req->Acks != 1 && req->Acks != -1;
+    struct sl_image *img = sl_image_acquire();
+    resp->Responses_n = nt;
+    for (int32_t i = 0; i < nt; i++) {
+        struct sl_ProduceRequest_TopicProduceData *td = &req->TopicData[i];
+        struct sl_ProduceResponse_TopicProduceResponse *tr = &resp->Responses[i];
+        sl_ProduceResponse_TopicProduceResponse_init(tr);
+        tr->Name = td->Name;
+        int32_t np = td->PartitionData_n > 0 ? td->PartitionData_n : 0;
+        tr->PartitionResponses = sl_arena_alloc(a, sizeof(*tr->PartitionResponses) * (size_t)(np + 1));
+        if (!tr->PartitionResponses) {
+            sl_image_release(img);
+            sl_call_close(call, "out of memory for Produce");
+            return;
+        }
+        tr->PartitionResponses_n = np;
+        for (int32_t j = 0; j < np; j++) {
+            struct sl_ProduceResponse_PartitionProduceResponse *r = &tr->PartitionResponses[j];
+            sl_ProduceResponse_PartitionProduceResponse_init(r);
+            r->Index = td->PartitionData[j].Index;
+            r->BaseOffset = -1;
+            int16_t err;
+            if (bad_acks)
+                err = SL_KERR_INVALID_REQUIRED_ACKS;
+            else
+                err = append_one(pr, img, td->Name, &td->PartitionData[j], r);
+            r->ErrorCode = err;
+        }
+    }
+    sl_image_release(img);
+    release(pr);
+}

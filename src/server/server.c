@@ -1,0 +1,214 @@
+/*
+ * server.c - start-up and shut-down order of a sluiced process.
+ *
+ * Start: configuration -> log directory identity (meta.properties) ->
+ * flusher -> controller (replays __cluster_metadata into the first image)
+ * -> partitions (recovers the logs the image assigns here) -> listeners ->
+ * broker registration -> event loops -> "ready".
+ * Stop (SIGTERM/SIGINT): stop accepting and finish requests in flight,
+ * then close partitions cleanly (so the next start skips recovery), then the
+ * controller and the flusher. Signals are taken synchronously with sigwait
+ * in the main thread; every other thread has them blocked.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "broker/broker.h"
+#include "broker/parts.h"
+#include "conf/conf.h"
+#include "meta/controller.h"
+#include "net/net.h"
+#include "server/logdir.h"
+#include "storage/flusher.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+/* First directory of log.dirs (a comma-separated list). */
+static void first_log_dir(const char *dirs, char *out, size_t outlen)
+{
+    size_t n = strcspn(dirs, ",");
+    snprintf(out, outlen, "%.*s", (int)n, dirs);
+}
+
+/* Copies a NUL-terminated string, truncating to fit. */
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+    size_t n = strnlen(src, dstlen - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static int setup_listeners(struct sl_broker *broker, const struct sl_conf *conf, char *err, size_t errlen)
+{
+    struct sl_conf_listener ls[8], adv[8];
+    int n = sl_conf_parse_listeners(conf->listeners, ls, 8, err, errlen);
+    if (n < 0)
+        return n;
+    int an = 0;
+    if (conf->advertised_listeners[0]) {
+        an = sl_conf_parse_listeners(conf->advertised_listeners, adv, 8, err, errlen);
+        if (an < 0)
+            return an;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        /* The controller listener is not a Kafka client listener. */
+        if (conf->controller_listener_names[0] && strstr(conf->controller_listener_names, ls[i].name))
+            continue;
+        struct sl_listener *l = &broker->listeners[k++];
+        copy_str(l->name, sizeof(l->name), ls[i].name);
+        copy_str(l->host, sizeof(l->host), ls[i].host);
+        l->port = ls[i].port;
+        l->adv_host[0] = 0;
+        l->adv_port = -1;
+        for (int j = 0; j < an; j++)
+            if (strcmp(adv[j].name, ls[i].name) == 0) {
+                copy_str(l->adv_host, sizeof(l->adv_host), adv[j].host);
+                l->adv_port = adv[j].port;
+            }
+    }
+    broker->listeners_n = k;
+    if (k == 0) {
+        snprintf(err, errlen, "listeners=%.200s names no Kafka listener", conf->listeners);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int sl_server_main(int argc, char **argv)
+{
+    static struct sl_conf conf;
+    char err[512] = "";
+    int rc = 1;
+
+    sl_conf_defaults(&conf);
+    int crc = sl_conf_from_args(&conf, argc, argv, err, sizeof(err));
+    if (crc == SL_CONF_HELP) {
+        fputs(sl_conf_usage(), stdout);
+        return 0;
+    }
+    if (crc == SL_CONF_VERSION) {
+        printf("sluiced %s\n", sl_conf_version());
+        return 0;
+    }
+    if (crc < 0) {
+        fprintf(stderr, "sluiced: %s\n", err);
+        return 2;
+    }
+    int lvl = sl_diag_parse_level(conf.log_level);
+    sl_diag_set_level(lvl < 0 ? SL_DIAG_INFO : (enum sl_diag_level)lvl);
+    sl_diag_set_json(strcmp(conf.log_format, "json") == 0);
+
+    /* Signals are handled only by sigwait below; threads inherit the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int64_t t0 = sl_clock_mono_ms();
+    static struct sl_broker broker;
+    broker.conf = &conf;
+    broker.node_id = conf.node_id;
+    struct sl_net *net = NULL;
+    char dir[1024];
+    first_log_dir(conf.log_dirs, dir, sizeof(dir));
+
+    char cluster_id[32];
+    if (sl_logdir_prepare(dir, conf.node_id, conf.cluster_id, cluster_id, err, sizeof(err)) < 0) {
+        SL_ERROR("server", "%s", err);
+        return 1;
+    }
+    if (setup_listeners(&broker, &conf, err, sizeof(err)) < 0) {
+        SL_ERROR("server", "%s", err);
+        return 2;
+    }
+    if ((rc = sl_flusher_new(&broker.flusher)) < 0) {
+        SL_ERROR("server", "cannot start the flusher: %s", strerror(-rc));
+        return 1;
+    }
+    if ((rc = sl_parts_new(&broker, dir, &broker.parts)) < 0) {
+        SL_ERROR("server", "cannot open partitions in %s: %s", dir, strerror(-rc));
+        goto out;
+    }
+    if ((rc = sl_controller_open(&conf, dir, cluster_id, &broker, &broker.ctl, err, sizeof(err))) < 0) {
+        SL_ERROR("server", "%s", err);
+        goto out;
+    }
+
+    struct sl_net_conf nc = {
+        .threads = conf.num_network_threads,
+        .max_request_bytes = (size_t)conf.socket_request_max_bytes,
+        .max_inflight_bytes = (size_t)conf.socket_request_max_bytes,
+        .idle_timeout_ms = conf.connections_max_idle_ms,
+        .max_connections = conf.max_connections == INT32_MAX ? 0 : conf.max_connections,
+        .max_connections_per_ip = conf.max_connections_per_ip == INT32_MAX ? 0 : conf.max_connections_per_ip,
+    };
+    if ((rc = sl_net_new(&nc, sl_broker_on_request, &broker, &net)) < 0) {
+        SL_ERROR("server", "cannot create event loops: %s", strerror(-rc));
+        goto out;
+    }
+    for (int i = 0; i < broker.listeners_n; i++) {
+        struct sl_listener *l = &broker.listeners[i];
+        int bound = 0;
+        if ((rc = sl_net_listen(net, l->host, l->port, l, &bound)) < 0) {
+            SL_ERROR("server", "cannot listen on %s:%d for %s: %s", l->host, l->port, l->name, strerror(-rc));
+            goto out;
+        }
+        l->port = bound;
+        if (!l->adv_host[0])
+            snprintf(l->adv_host, sizeof(l->adv_host), "%s",
+                     (l->host[0] && strcmp(l->host, "0.0.0.0") && strcmp(l->host, "::")) ? l->host : "127.0.0.1");
+        if (l->adv_port <= 0)
+            l->adv_port = bound;
+    }
+    if ((rc = sl_controller_register_broker(broker.ctl, err, sizeof(err))) < 0) {
+        SL_ERROR("server", "%s", err);
+        goto out;
+    }
+    if ((rc = sl_net_start(net)) < 0) {
+        SL_ERROR("server", "cannot start event loops: %s", strerror(-rc));
+        goto out;
+    }
+    for (int i = 0; i < broker.listeners_n; i++)
+        printf("listening %s %s:%d\n", broker.listeners[i].name, broker.listeners[i].adv_host,
+               broker.listeners[i].adv_port);
+    printf("ready: node %d of cluster %s started in %lld ms; connect with: kcat -b %s:%d -L\n", conf.node_id,
+           cluster_id, (long long)(sl_clock_mono_ms() - t0), broker.listeners[0].adv_host,
+           broker.listeners[0].adv_port);
+    fflush(stdout);
+    SL_INFO("server", "node %d ready, data in %s", conf.node_id, dir);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    SL_INFO("server", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+out:
+    /* Order matters: requests in flight still need the controller and the
+     * flusher; their completions are posted to the loops, and after
+     * sl_net_stop has joined the loop threads those posts run inside
+     * sl_net_free, on this thread. Logs close last, cleanly. */
+    if (net)
+        sl_net_stop(net, SHUTDOWN_GRACE_MS);
+    if (broker.ctl)
+        sl_controller_close(broker.ctl);
+    if (broker.flusher)
+        sl_flusher_free(broker.flusher);
+    if (net)
+        sl_net_free(net);
+    if (broker.parts)
+        sl_parts_free(broker.parts);
+    if (rc == 0)
+        SL_INFO("server", "stopped cleanly");
+    return rc < 0 ? 1 : rc;
+}
