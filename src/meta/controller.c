@@ -49,9 +49,16 @@ struct sl_controller {
     bool started;
 };
 
+struct replay {
+    struct sl_image_builder *b;
+    int64_t last_offset;   /* offset of the last record applied, -1 none */
+};
+
 static int replay_one(void *arg, int16_t type, int16_t version, const void *rec, int64_t offset)
 {
-    return sl_meta_apply(arg, type, version, rec, offset);
+    struct replay *r = arg;
+    r->last_offset = offset;
+    return sl_meta_apply(r->b, type, version, rec, offset);
 }
 
 static void *controller_main(void *arg)
@@ -100,16 +107,15 @@ int sl_controller_open(const struct sl_conf *conf, const char *dir, const char *
         goto fail;
     }
     sl_image_set_cluster(b, ctl->cluster_id, conf->node_id);
-    rc = sl_metalog_replay(ctl->ml, replay_one, b);
+    struct replay replay = {b, -1};
+    rc = sl_metalog_replay(ctl->ml, replay_one, &replay);
     if (rc < 0) {
         sl_image_builder_free(b);
         snprintf(err, errlen, "the metadata log in %s/__cluster_metadata-0 is corrupt (%s); refusing to start",
                  dir, strerror(-rc));
         goto fail;
     }
-    const struct sl_image *peek = sl_image_builder_peek(b);
-    int64_t offset = peek->offset;
-    ctl->image = sl_image_builder_finish(b, offset);
+    ctl->image = sl_image_builder_finish(b, replay.last_offset);
     if (!ctl->image) {
         rc = -ENOMEM;
         snprintf(err, errlen, "out of memory");
@@ -185,7 +191,7 @@ int sl_controller_write(struct sl_controller *ctl, const struct sl_meta_rec *rec
     struct sl_image_builder *b = sl_image_builder_new(ctl->image);
     if (!b)
         return -ENOMEM;
-    int64_t base = ctl->image->offset + 1;
+    int64_t base = sl_metalog_end_offset(ctl->ml);
     for (int i = 0; i < n; i++) {
         int rc = sl_meta_apply(b, recs[i].type, recs[i].version, recs[i].rec, base + i);
         if (rc < 0) {
@@ -266,7 +272,7 @@ int sl_controller_register_broker(struct sl_controller *ctl, char *err, size_t e
     struct sl_RegisterBrokerRecord_BrokerEndpoint eps[8];
     rb.BrokerId = ctl->conf->node_id;
     sl_uuid_random(&rb.IncarnationId);
-    rb.BrokerEpoch = ctl->image->offset + 1 + n;
+    rb.BrokerEpoch = sl_metalog_end_offset(ctl->ml) + n;
     rb.Fenced = false;
     rb.Rack = ctl->conf->broker_rack[0] ? sl_slice_cstr(ctl->conf->broker_rack) : (struct sl_slice){NULL, 0};
     for (int i = 0; i < broker->listeners_n && i < 8; i++) {

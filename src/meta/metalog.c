@@ -54,6 +54,8 @@ void sl_metalog_close(struct sl_metalog *ml)
     free(ml);
 }
 
+int64_t sl_metalog_end_offset(const struct sl_metalog *ml) { return sl_log_end_offset(ml->log); }
+
 static int replay_batch(const uint8_t *p, size_t len, sl_metalog_fn fn, void *arg)
 {
     struct sl_batch_iter it;

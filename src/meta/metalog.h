@@ -23,5 +23,7 @@ int  sl_metalog_replay(struct sl_metalog *ml, sl_metalog_fn fn, void *arg);
  * *base_offset. 0 or -errno (nothing appended). */
 int  sl_metalog_append(struct sl_metalog *ml, const struct sl_meta_rec *recs, int n, int64_t *base_offset);
 void sl_metalog_close(struct sl_metalog *ml);
+/* The offset the next record will get. */
+int64_t sl_metalog_end_offset(const struct sl_metalog *ml);
 
 #endif

@@ -162,3 +162,31 @@ TEST(torn_tail_of_metadata_log_drops_only_that_change)
     sl_controller_close(ctl);
     sl_image_publish(NULL);
 }
+
+TEST(writes_after_a_restart_continue_the_log)
+{
+    setup();
+    struct sl_controller *ctl = open_ctl();
+    char err[256];
+    CHECK_EQ(sl_controller_register_broker(ctl, err, sizeof(err)), 0);
+    struct create_arg a = {"one", 1, 1, {0}};
+    run_op(ctl, create_op, &a);
+    CHECK_EQ(a.res.error, 0);
+    sl_controller_close(ctl);
+    ctl = open_ctl();
+    struct sl_image *img = sl_image_acquire();
+    int64_t before = img->offset;
+    CHECK(before >= 2);
+    sl_image_release(img);
+    CHECK_EQ(sl_controller_register_broker(ctl, err, sizeof(err)), 0);
+    struct create_arg b = {"two", 2, 1, {0}};
+    run_op(ctl, create_op, &b);
+    CHECK_EQ(b.res.error, 0);
+    img = sl_image_acquire();
+    CHECK(img->offset > before);
+    CHECK(sl_image_topic_by_name(img, sl_slice_cstr("one")) != NULL);
+    CHECK(sl_image_topic_by_name(img, sl_slice_cstr("two")) != NULL);
+    sl_image_release(img);
+    sl_controller_close(ctl);
+    sl_image_publish(NULL);
+}
