@@ -124,8 +124,10 @@ int sl_logdir_prepare(const char *dir, int32_t node_id, const char *want_cluster
         sl_uuid_random(&u);
     }
     sl_uuid_random(&dirid);
-    char cid[23], did[23];
+    char cid[32], did[23];
     sl_uuid_to_base64(&u, cid);
+    if (want_cluster_id && want_cluster_id[0]) /* kept as given, as Kafka does */
+        snprintf(cid, sizeof(cid), "%.22s", want_cluster_id);
     sl_uuid_to_base64(&dirid, did);
     time_t now = time(NULL);
     char when[64];
