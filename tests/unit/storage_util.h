@@ -18,7 +18,7 @@
 static char test_dir[256];
 
 /* A fresh partition directory under /tmp. */
-static const char *tmp_log_dir(void)
+static inline const char *tmp_log_dir(void)
 {
     char base[] = "/tmp/sl-log-XXXXXX";
     CHECK(mkdtemp(base) != NULL);
@@ -27,7 +27,7 @@ static const char *tmp_log_dir(void)
 }
 
 /* A batch of n records with values of vsize bytes and timestamp ts. */
-static uint8_t *mk_batch(int n, int64_t ts, size_t vsize, size_t *len)
+static inline uint8_t *mk_batch(int n, int64_t ts, size_t vsize, size_t *len)
 {
     struct sl_batch_builder b;
     sl_batch_builder_init(&b, NULL);
@@ -43,7 +43,7 @@ static uint8_t *mk_batch(int n, int64_t ts, size_t vsize, size_t *len)
     return out;
 }
 
-static int64_t append_n(struct sl_log *log, int n, int64_t ts, size_t vsize)
+static inline int64_t append_n(struct sl_log *log, int n, int64_t ts, size_t vsize)
 {
     size_t len;
     uint8_t *p = mk_batch(n, ts, vsize, &len);
@@ -54,7 +54,7 @@ static int64_t append_n(struct sl_log *log, int n, int64_t ts, size_t vsize)
 }
 
 /* Reads and flattens; returns malloc'd bytes (or NULL if empty). */
-static uint8_t *read_flat(struct sl_log *log, int64_t off, int64_t max_off, size_t max_bytes,
+static inline uint8_t *read_flat(struct sl_log *log, int64_t off, int64_t max_off, size_t max_bytes,
                           size_t *len, int *rc)
 {
     struct sl_obuf ob;
@@ -72,7 +72,7 @@ static uint8_t *read_flat(struct sl_log *log, int64_t off, int64_t max_off, size
 
 /* Walks flattened batches: checks each CRC and that offsets run on from
  * `first`; returns the offset after the last batch. */
-static int64_t check_batches(const uint8_t *p, size_t len, int64_t first, int *nbatches)
+static inline int64_t check_batches(const uint8_t *p, size_t len, int64_t first, int *nbatches)
 {
     size_t pos = 0;
     int64_t next = first;
@@ -93,7 +93,7 @@ static int64_t check_batches(const uint8_t *p, size_t len, int64_t first, int *n
     return next;
 }
 
-static off_t fsize(const char *dir, const char *name)
+static inline off_t fsize(const char *dir, const char *name)
 {
     char path[512];
     struct stat st;
@@ -101,7 +101,7 @@ static off_t fsize(const char *dir, const char *name)
     return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
-static struct sl_log_conf small_conf(void)
+static inline struct sl_log_conf small_conf(void)
 {
     struct sl_log_conf c;
     sl_log_conf_default(&c);
