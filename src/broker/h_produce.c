@@ -10,6 +10,7 @@
  *   last one: post finish to the loop -> respond / drop
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -56,6 +57,14 @@ static void release(struct produce *pr)
 static void flushed(void *arg, int err)
 {
     struct produce_part *pp = arg;
+    if (!pp->pr) { /* a background sync the producer did not wait for */
+        if (err < 0)
+            SL_ERROR("produce", "background sync of %s-%d failed: %s", pp->part->topic, pp->part->index,
+                     strerror(-err));
+        sl_part_unref(pp->part);
+        free(pp);
+        return;
+    }
     if (err < 0) {
         pp->resp->ErrorCode = SL_KERR_KAFKA_STORAGE_ERROR;
         pp->resp->BaseOffset = -1;
@@ -111,13 +120,27 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
     }
     r->BaseOffset = base;
     r->LogStartOffset = sl_log_start_offset(part->log);
+    int64_t next = base + hdr.last_offset_delta + 1;
+    if (!__atomic_load_n(&part->flush_before_ack, __ATOMIC_ACQUIRE)) {
+        /* Kafka's page-cache model, chosen by log.flush.interval.* or the
+         * topic's flush.*: visible and acknowledged now, synced soon after. */
+        sl_part_advance_hwm(part, next);
+        struct produce_part *bg = malloc(sizeof(*bg));
+        if (!bg) {
+            sl_part_unref(part);
+            return 0;
+        }
+        *bg = (struct produce_part){NULL, part, NULL};
+        sl_flusher_request(call->broker->flusher, part->log, next, flushed, bg);
+        return 0;
+    }
     struct produce_part *pp = sl_arena_alloc(&call->req->arena, sizeof(*pp));
     SL_ASSERT(pp != NULL); /* the arena's cap leaves room for the response */
     pp->pr = pr;
     pp->part = part;
     pp->resp = r;
     __atomic_add_fetch(&pr->pending, 1, __ATOMIC_ACQ_REL);
-    sl_flusher_request(call->broker->flusher, part->log, base + hdr.last_offset_delta + 1, flushed, pp);
+    sl_flusher_request(call->broker->flusher, part->log, next, flushed, pp);
     return 0; /* the reference now belongs to pp */
 out:
     sl_part_unref(part);

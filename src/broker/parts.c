@@ -145,6 +145,14 @@ static void apply_configs(struct sl_part *p, const struct sl_image_topic *t, con
     if ((v = sl_image_topic_config(t, "message.timestamp.type")))
         lat = strcmp(v, "LogAppendTime") == 0;
     __atomic_store_n(&p->log_append_time, lat, __ATOMIC_RELEASE);
+    /* flush.ms / flush.messages of the topic override the broker's choice
+     * the same way log.flush.interval.* do (see conf.h). */
+    bool strict = conf->log_flush_before_ack;
+    const char *fms = sl_image_topic_config(t, "flush.ms");
+    const char *fmsg = sl_image_topic_config(t, "flush.messages");
+    if (fms || fmsg)
+        strict = (fms && strtoll(fms, NULL, 10) == 0) || (fmsg && strtoll(fmsg, NULL, 10) == 1);
+    __atomic_store_n(&p->flush_before_ack, strict, __ATOMIC_RELEASE);
     if (!lc)
         return;
     lc->segment_bytes = conf->log_segment_bytes;

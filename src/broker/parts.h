@@ -47,6 +47,7 @@ struct sl_part {
     int64_t hwm;               /* high watermark; atomic (acquire/release) */
     int32_t max_message_bytes; /* max.message.bytes in force; atomic */
     bool log_append_time;      /* message.timestamp.type=LogAppendTime; atomic */
+    bool flush_before_ack;     /* acknowledge only synced data (see conf.h); atomic */
     bool deleted;              /* topic deleted: directory removed at last unref */
     char dir[1100];            /* partition directory */
 };
