@@ -27,7 +27,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-all: build/sluiced
+all: build/sluiced build/sluice
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -47,6 +47,10 @@ build/asan/libsluice.a: $(ASAN_OBJ)
 
 build/sluiced: build/src/cmd/sluiced.o build/libsluice.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The command-line tool; only it links librdkafka (src/cli, docs/cli.md).
+build/sluice: build/src/cmd/sluice.o build/libsluice.a
+	$(CC) $(CFLAGS) -o $@ $^ -lrdkafka $(LDLIBS)
 
 build/asan/sluiced: build/asan/src/cmd/sluiced.o build/asan/libsluice.a
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
