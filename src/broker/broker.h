@@ -20,6 +20,7 @@ struct sl_conf;
 struct sl_controller;
 struct sl_parts;
 struct sl_flusher;
+struct sl_metrics;
 
 /* One configured Kafka listener; passed to the net layer as listener_data. */
 struct sl_listener {
@@ -36,6 +37,7 @@ struct sl_broker {
     struct sl_controller *ctl;      /* metadata writer (this node is the controller) */
     struct sl_parts *parts;         /* partitions hosted here */
     struct sl_flusher *flusher;     /* group commit */
+    struct sl_metrics *metrics;     /* request counters for /metrics (metrics/metrics.h), or NULL */
     int listeners_n;
     struct sl_listener listeners[8];
 };
@@ -51,6 +53,8 @@ struct sl_call {
     void *request;                  /* decoded request struct */
     void *response;                 /* response struct, initialized with defaults */
     struct sl_listener *listener;   /* the listener the request arrived on */
+    int64_t parked_ms;              /* time the request may wait by design (Fetch MaxWaitMs, a
+                                       JoinGroup's rebalance): not counted as slow */
 };
 
 typedef void (*sl_handler_fn)(struct sl_call *call);

@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/diag.h"
 #include "broker/handlers.h"
+#include "conf/conf.h"
+#include "metrics/metrics.h"
 #include "proto/gen/errors.h"
 #include "proto/gen/header.h"
 #include "proto/kp.h"
@@ -133,6 +136,30 @@ void sl_broker_on_request(void *ctx, struct sl_req *req)
     handlers[key].fn(call);
 }
 
+/* Counts the answered request and logs it when slow: later than
+ * log.slow.request.ms after its frame arrived, beyond any wait it asked for. */
+static void account(struct sl_call *call, uint64_t response_bytes)
+{
+    struct sl_req *req = call->req;
+    struct sl_broker *broker = call->broker;
+    int64_t ns = sl_clock_mono_ns() - req->recv_mono_ns;
+    if (ns < 0)
+        ns = 0;
+    if (broker->metrics)
+        sl_metrics_request(broker->metrics, call->api_key, call->version, (uint64_t)ns,
+                           (uint64_t)req->frame_len + 4, response_bytes);
+    int64_t slow_ms = broker->conf ? broker->conf->log_slow_request_ms : -1;
+    if (slow_ms >= 0 && ns / 1000000 - call->parked_ms >= slow_ms) {
+        if (broker->metrics)
+            __atomic_fetch_add(&broker->metrics->slow[call->api_key], 1, __ATOMIC_RELAXED);
+        SL_WARN("request", "slow request api=%s version=%d correlation=%d client=%.*s peer=%s "
+                "total_ms=%.3f parked_ms=%lld request_bytes=%zu response_bytes=%llu",
+                call->api->name, call->version, call->correlation_id, SL_SLICE_FMT(call->client_id),
+                sl_conn_peer(req->conn), (double)ns / 1e6, (long long)call->parked_ms,
+                req->frame_len + 4, (unsigned long long)response_bytes);
+    }
+}
+
 void sl_call_respond(struct sl_call *call)
 {
     struct sl_req *req = call->req;
@@ -145,9 +172,14 @@ void sl_call_respond(struct sl_call *call)
         sl_req_close(req, "out of memory encoding the response");
         return;
     }
+    account(call, (uint64_t)req->out.total_len + 4);
     sl_req_respond(req);
 }
 
-void sl_call_drop(struct sl_call *call) { sl_req_drop(call->req); }
+void sl_call_drop(struct sl_call *call)
+{
+    account(call, 0);
+    sl_req_drop(call->req);
+}
 
 void sl_call_close(struct sl_call *call, const char *why) { sl_req_close(call->req, why); }

@@ -28,6 +28,7 @@
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "meta/image.h"
+#include "metrics/metrics.h"
 #include "proto/gen/Fetch.h"
 #include "proto/gen/errors.h"
 #include "storage/log.h"
@@ -51,6 +52,7 @@ struct fetch {
     struct sl_timer timer;
     int inflight;                         /* wake() calls posted but not yet run, once finishing */
     bool finishing;
+    bool parked;                          /* counted in the fetch purgatory gauge */
 };
 
 static void read_part(struct fetch_part *fp, int64_t *budget, bool *first)
@@ -120,8 +122,14 @@ static int64_t read_all(struct fetch *f)
 
 static void complete(struct fetch *f)
 {
-    for (int32_t i = 0; i < f->n; i++)
-        sl_part_unref(f->fp[i].part);
+    if (f->parked)
+        sl_metrics_parked(f->call->broker->metrics, SL_PURGATORY_FETCH, -1);
+    for (int32_t i = 0; i < f->n; i++) {
+        struct sl_part *part = f->fp[i].part;
+        if (part && f->fp[i].chain.total_len)
+            __atomic_fetch_add(&part->bytes_out, (uint64_t)f->fp[i].chain.total_len, __ATOMIC_RELAXED);
+        sl_part_unref(part);
+    }
     /* The encoder moves each chain's pieces into the response. */
     sl_call_respond(f->call);
     /* Chains are empty after the move; nothing else to free. */
@@ -296,5 +304,8 @@ void sl_handle_Fetch(struct sl_call *call)
             return;
         }
     }
+    f->parked = true;
+    sl_metrics_parked(call->broker->metrics, SL_PURGATORY_FETCH, 1);
+    call->parked_ms = req->MaxWaitMs;
     sl_timer_start(call->req->loop, &f->timer, sl_clock_mono_ms() + req->MaxWaitMs, timed_out, f);
 }

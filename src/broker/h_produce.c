@@ -20,6 +20,7 @@
 #include "broker/parts.h"
 #include "broker/topics.h"
 #include "meta/image.h"
+#include "metrics/metrics.h"
 #include "proto/gen/Produce.h"
 #include "proto/gen/errors.h"
 #include "record/batch.h"
@@ -30,6 +31,7 @@ struct produce {
     struct sl_call *call;
     int pending;                 /* flushes outstanding + 1 while the handler runs; atomic */
     int16_t acks;
+    bool parked;                 /* counted in the produce purgatory gauge */
 };
 
 struct produce_part {            /* one appended partition waiting for its sync */
@@ -41,6 +43,8 @@ struct produce_part {            /* one appended partition waiting for its sync 
 static void finish(void *arg)
 {
     struct produce *pr = arg;
+    if (pr->parked)
+        sl_metrics_parked(pr->call->broker->metrics, SL_PURGATORY_PRODUCE, -1);
     if (pr->acks == 0)
         sl_call_drop(pr->call);
     else
@@ -119,6 +123,9 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
         goto out;
     }
     r->BaseOffset = base;
+    __atomic_fetch_add(&part->bytes_in, (uint64_t)rec.len, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&part->messages_in, (uint64_t)(hdr.records_count > 0 ? hdr.records_count : 0),
+                       __ATOMIC_RELAXED);
     r->LogStartOffset = sl_log_start_offset(part->log);
     int64_t next = base + hdr.last_offset_delta + 1;
     if (!__atomic_load_n(&part->flush_before_ack, __ATOMIC_ACQUIRE)) {
@@ -192,5 +199,9 @@ void sl_handle_Produce(struct sl_call *call)
         }
     }
     sl_image_release(img);
+    if (__atomic_load_n(&pr->pending, __ATOMIC_ACQUIRE) > 1) {
+        pr->parked = true; /* read by finish, which runs after this release */
+        sl_metrics_parked(call->broker->metrics, SL_PURGATORY_PRODUCE, 1);
+    }
     release(pr);
 }

@@ -120,6 +120,24 @@ int sl_parts_count(struct sl_parts *parts)
     return n;
 }
 
+int sl_parts_snapshot(struct sl_parts *parts, struct sl_part ***out, int *n)
+{
+    pthread_rwlock_rdlock(&parts->lock);
+    struct sl_part **v = malloc(sizeof(*v) * (size_t)(parts->n + 1));
+    if (!v) {
+        pthread_rwlock_unlock(&parts->lock);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < parts->n; i++) {
+        v[i] = parts->v[i];
+        __atomic_add_fetch(&v[i]->refs, 1, __ATOMIC_ACQ_REL);
+    }
+    *n = parts->n;
+    pthread_rwlock_unlock(&parts->lock);
+    *out = v;
+    return 0;
+}
+
 struct sl_part *sl_parts_get(struct sl_parts *parts, const struct sl_uuid *topic_id, int32_t index)
 {
     pthread_rwlock_rdlock(&parts->lock);

@@ -50,6 +50,11 @@ struct sl_part {
     bool flush_before_ack;     /* acknowledge only synced data (see conf.h); atomic */
     bool deleted;              /* topic deleted: directory removed at last unref */
     char dir[1100];            /* partition directory */
+    /* Counters for /metrics (BrokerTopicMetrics, summed per topic at scrape);
+     * relaxed atomic adds on the data path, read by the HTTP thread. */
+    uint64_t bytes_in;         /* record batch bytes appended by Produce */
+    uint64_t messages_in;      /* records appended by Produce */
+    uint64_t bytes_out;        /* record bytes sent by Fetch */
 };
 
 struct sl_parts;
@@ -64,6 +69,10 @@ struct sl_part *sl_parts_get(struct sl_parts *parts, const struct sl_uuid *topic
 void sl_part_unref(struct sl_part *p);
 /* Number of partitions hosted. */
 int  sl_parts_count(struct sl_parts *parts);
+/* Every hosted partition, each referenced, in a new array (free() it after
+ * sl_part_unref on each). For scrapers: the registry lock is held only to
+ * copy the pointers. 0 or -ENOMEM. Thread: any. */
+int  sl_parts_snapshot(struct sl_parts *parts, struct sl_part ***out, int *n);
 
 static inline int64_t sl_part_hwm(const struct sl_part *p) { return __atomic_load_n(&p->hwm, __ATOMIC_ACQUIRE); }
 /* Raises hwm to at least offset and wakes the waiters. Thread: any. */

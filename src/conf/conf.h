@@ -225,6 +225,7 @@ struct sl_conf {
     /* ---- diagnostics (Sluice) ---- */
     char log_level[16];               /* log.level: ERROR, WARN, INFO (default), DEBUG, TRACE */
     char log_format[16];              /* log.format: text (default) or json */
+    int64_t log_slow_request_ms;      /* log.slow.request.ms: slow-request log threshold, ms (1000); -1 = off */
 
     /* ---- bookkeeping, not keys ---- */
     uint64_t set_bits[(SL_CONF_MAX_KEYS + 63) / 64]; /* key index set explicitly (not default) */

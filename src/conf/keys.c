@@ -466,6 +466,9 @@ static const struct sl_conf_key conf_keys[] = {
      "Size of a log segment file, bytes."},
     {"log.segment.delete.delay.ms", LONG, "60000", F(log_segment_delete_delay_ms), 0, INT64_MAX, NULL, NULL, CW,
      "Delay before a deleted segment's files are removed, ms."},
+    {"log.slow.request.ms", LONG, "1000", F(log_slow_request_ms), -1, INT64_MAX, NULL, NULL, RO | SLU,
+     "Log a WARN line for each request answered later than this after it arrived, ms "
+     "(time a fetch or join waits by design excluded); 0 = every request, -1 = never."},
     {"max.connection.creation.rate", INT, INTMAX, KEPT, 0, INT32_MAX, NULL, NULL, CW,
      "New connections accepted per second per broker."},
     {"max.connections", INT, INTMAX, F(max_connections), 0, INT32_MAX, NULL, NULL, CW,

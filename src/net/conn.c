@@ -103,6 +103,8 @@ void conn_close(struct sl_conn *conn, const char *why)
     sl_list_remove(&conn->link);
     sl_list_remove(&conn->flush_link);
     loop->nconns--;
+    if (conn->lst)
+        atomic_fetch_sub_explicit(&conn->lst->open, 1, memory_order_relaxed);
     net_ip_release(loop->net, conn);
     free(conn->rbuf);
     conn->rbuf = NULL;

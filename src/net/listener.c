@@ -292,6 +292,8 @@ void listener_on_ready(struct listener *lst)
         conn->io.kind = IO_CONN;
         conn->io.fd = fd;
         conn->lst = lst;
+        atomic_fetch_add_explicit(&lst->open, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&lst->accepted, 1, memory_order_relaxed);
         conn->id = atomic_fetch_add(&net->next_conn_id, 1) + 1;
         conn->state = CONN_OPEN;
         conn->peer_addr = peer;

@@ -242,7 +242,10 @@ void *loop_thread(void *arg)
             timeout = 0;
         else
             timeout = next - now > 60000 ? 60000 : (int)(next - now);
+        int64_t idle_from = sl_clock_mono_ns();
         int n = epoll_wait(loop->epfd, events, LOOP_EVENTS, timeout);
+        atomic_fetch_add_explicit(&loop->idle_ns, (uint64_t)(sl_clock_mono_ns() - idle_from),
+                                  memory_order_relaxed);
         if (n == -1 && errno != EINTR) {
             SL_ERROR(NET_MOD, "loop %d: epoll_wait: %s", loop->idx, strerror(errno));
             SL_ASSERT(!"epoll_wait failed");

@@ -152,3 +152,23 @@ struct sl_loop *sl_net_loop(struct sl_net *net, int i)
 }
 
 int sl_net_loop_count(struct sl_net *net) { return net->nloops; }
+
+int sl_net_listener_stats(struct sl_net *net, struct sl_net_listener_stats *out, int max)
+{
+    for (int i = 0; i < net->nlisteners && i < max; i++) {
+        struct listener *l = &net->listeners[i];
+        out[i] = (struct sl_net_listener_stats){
+            .listener_data = l->listener_data,
+            .port = l->port,
+            .open = atomic_load_explicit(&l->open, memory_order_relaxed),
+            .accepted = atomic_load_explicit(&l->accepted, memory_order_relaxed),
+        };
+    }
+    return net->nlisteners;
+}
+
+uint64_t sl_net_loop_idle_ns(struct sl_net *net, int i)
+{
+    SL_ASSERT(i >= 0 && i < net->nloops);
+    return atomic_load_explicit(&net->loops[i].idle_ns, memory_order_relaxed);
+}

@@ -128,6 +128,19 @@ void sl_net_free(struct sl_net *net);
 struct sl_loop *sl_net_loop(struct sl_net *net, int i);
 int sl_net_loop_count(struct sl_net *net);
 
+/* Counters for /metrics. Thread: any (relaxed atomic reads), between
+ * sl_net_new and sl_net_free. */
+struct sl_net_listener_stats {
+    void *listener_data;   /* as given to sl_net_listen */
+    int port;              /* bound port */
+    int64_t open;          /* connections open now */
+    uint64_t accepted;     /* connections accepted since start (not those refused by limits) */
+};
+/* Fills out[0..max) with the listeners' counters; returns how many listeners there are. */
+int sl_net_listener_stats(struct sl_net *net, struct sl_net_listener_stats *out, int max);
+/* Nanoseconds loop i has spent waiting in epoll_wait since it started. */
+uint64_t sl_net_loop_idle_ns(struct sl_net *net, int i);
+
 /* Finishing a request. Thread: req->loop (or the stopping thread once the
  * loops are joined). */
 

@@ -68,6 +68,7 @@ struct sl_loop {
     int64_t stop_deadline_ms;    /* mono ms after which everything is closed */
     struct sl_timer sweep;       /* idle sweep timer */
     int nconns;                  /* conns on the list */
+    _Atomic uint64_t idle_ns;    /* time spent in epoll_wait, for /metrics; written by the loop only */
 };
 
 struct listener {
@@ -77,6 +78,8 @@ struct listener {
     int port;              /* bound port */
     bool in_epoll;         /* registered with loop 0 */
     struct sl_timer retry; /* re-enable after EMFILE/ENFILE */
+    atomic_int open;       /* connections open from this listener, for /metrics */
+    _Atomic uint64_t accepted; /* connections accepted (and kept) since start, for /metrics */
 };
 
 /* Per-IP connection counts (only with max_connections_per_ip). */

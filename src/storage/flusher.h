@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "metrics/hist.h"
+
 struct sl_flusher;
 struct sl_log;
 
@@ -29,5 +31,10 @@ void sl_flusher_request(struct sl_flusher *fl, struct sl_log *log, int64_t offse
                         void (*done)(void *arg, int err), void *arg);
 /* Number of sl_log_sync calls made, for tests and metrics. */
 uint64_t sl_flusher_syncs(struct sl_flusher *fl);
+/* Time of each sl_log_sync (Kafka's LogFlushRateAndTimeMs), ns; read with
+ * sl_hist_read from any thread. */
+const struct sl_hist *sl_flusher_sync_hist(struct sl_flusher *fl);
+/* Batch bytes made durable by this flusher's syncs. Thread: any. */
+uint64_t sl_flusher_synced_bytes(struct sl_flusher *fl);
 
 #endif

@@ -298,6 +298,21 @@ uint64_t sl_log_recovered_bytes(const struct sl_log *log)
     return log->recovered_bytes;
 }
 
+uint64_t sl_log_size_bytes(struct sl_log *log)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&log->segs_lock);
+    for (size_t i = 0; i < log->nsegs; i++)
+        n += atomic_load_explicit(&log->segs[i]->size, memory_order_acquire);
+    pthread_mutex_unlock(&log->segs_lock);
+    return n;
+}
+
+uint64_t sl_log_synced_bytes(const struct sl_log *log)
+{
+    return atomic_load_explicit(&log->synced_bytes, memory_order_relaxed);
+}
+
 size_t sl_log_segment_count(struct sl_log *log)
 {
     pthread_mutex_lock(&log->segs_lock);
@@ -373,6 +388,7 @@ int sl_log_append(struct sl_log *log, uint8_t *batch, size_t len, int32_t leader
         }
     }
     atomic_store_explicit(&log->end_offset, last + 1, memory_order_release);
+    atomic_fetch_add_explicit(&log->appended_bytes, len, memory_order_relaxed);
     if (base_offset_out)
         *base_offset_out = base;
     return 0;
@@ -533,6 +549,9 @@ int sl_log_sync(struct sl_log *log)
 {
     int rc = 0;
     pthread_mutex_lock(&log->sync_lock);
+    /* Read before the LEO: appends count their bytes after moving it, so
+     * these bytes are all below target (metrics only). */
+    uint64_t appended = atomic_load_explicit(&log->appended_bytes, memory_order_relaxed);
     int64_t target = sl_log_end_offset(log);
     int64_t durable = sl_log_durable_offset(log);
     if (target <= durable)
@@ -555,6 +574,8 @@ int sl_log_sync(struct sl_log *log)
         int64_t end = sl_log_end_offset(log);
         atomic_store_explicit(&log->durable_offset, target < end ? target : end,
                               memory_order_release);
+        if (appended > atomic_load_explicit(&log->synced_bytes, memory_order_relaxed))
+            atomic_store_explicit(&log->synced_bytes, appended, memory_order_relaxed);
     }
 out:
     pthread_mutex_unlock(&log->sync_lock);

@@ -94,6 +94,12 @@ int32_t sl_log_latest_epoch(const struct sl_log *log); /* -1 when none */
 uint64_t sl_log_recovered_bytes(const struct sl_log *log);
 /* Number of segments. Any thread. */
 size_t sl_log_segment_count(struct sl_log *log);
+/* Bytes of complete batches in all segments (Kafka's Log Size). Any thread;
+ * takes the segment-list mutex for the sum only. */
+uint64_t sl_log_size_bytes(struct sl_log *log);
+/* Bytes appended since open that a completed sync has made durable, for
+ * the flusher's bytes-synced counter. Any thread. */
+uint64_t sl_log_synced_bytes(const struct sl_log *log);
 
 #define SL_LOG_CLEAN_SHUTDOWN_FILE ".sluice_cleanshutdown"
 

@@ -29,6 +29,8 @@ struct sl_log {
     size_t nepochs;                 /* entries in epochs */
     size_t epochs_cap;              /* slots allocated in epochs */
     uint64_t recovered_bytes;       /* bytes CRC-scanned at open */
+    _Atomic uint64_t appended_bytes; /* batch bytes appended since open, added after the LEO moves */
+    _Atomic uint64_t synced_bytes;  /* appended_bytes covered by completed syncs; sync_lock */
 };
 
 /* Recovers the opened segments (recovery.c). clean: the marker was present. */
