@@ -41,6 +41,17 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_Fetch] = {4, 16, sl_handle_Fetch},
     [SL_API_ListOffsets] = {1, 8, sl_handle_ListOffsets},
     [SL_API_OffsetForLeaderEpoch] = {2, 4, sl_handle_OffsetForLeaderEpoch},
+    [SL_API_FindCoordinator] = {0, 6, sl_handle_FindCoordinator},
+    [SL_API_JoinGroup] = {0, 9, sl_handle_JoinGroup},
+    [SL_API_SyncGroup] = {0, 5, sl_handle_SyncGroup},
+    [SL_API_Heartbeat] = {0, 4, sl_handle_Heartbeat},
+    [SL_API_LeaveGroup] = {0, 5, sl_handle_LeaveGroup},
+    [SL_API_OffsetCommit] = {2, 9, sl_handle_OffsetCommit},
+    [SL_API_OffsetFetch] = {1, 9, sl_handle_OffsetFetch},
+    [SL_API_OffsetDelete] = {0, 0, sl_handle_OffsetDelete},
+    [SL_API_DescribeGroups] = {0, 5, sl_handle_DescribeGroups},
+    [SL_API_ListGroups] = {0, 5, sl_handle_ListGroups},
+    [SL_API_DeleteGroups] = {0, 2, sl_handle_DeleteGroups},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)

@@ -26,4 +26,17 @@ void sl_handle_Fetch(struct sl_call *call);
 void sl_handle_ListOffsets(struct sl_call *call);
 void sl_handle_OffsetForLeaderEpoch(struct sl_call *call);
 
+/* h_group.c */
+void sl_handle_FindCoordinator(struct sl_call *call);
+void sl_handle_JoinGroup(struct sl_call *call);
+void sl_handle_SyncGroup(struct sl_call *call);
+void sl_handle_Heartbeat(struct sl_call *call);
+void sl_handle_LeaveGroup(struct sl_call *call);
+void sl_handle_OffsetCommit(struct sl_call *call);
+void sl_handle_OffsetFetch(struct sl_call *call);
+void sl_handle_OffsetDelete(struct sl_call *call);
+void sl_handle_DescribeGroups(struct sl_call *call);
+void sl_handle_ListGroups(struct sl_call *call);
+void sl_handle_DeleteGroups(struct sl_call *call);
+
 #endif
