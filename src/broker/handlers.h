@@ -16,6 +16,17 @@ void sl_handle_DescribeCluster(struct sl_call *call);
 void sl_handle_CreateTopics(struct sl_call *call);
 void sl_handle_DeleteTopics(struct sl_call *call);
 
+/* h_configs.c */
+void sl_handle_DescribeConfigs(struct sl_call *call);
+void sl_handle_AlterConfigs(struct sl_call *call);
+void sl_handle_IncrementalAlterConfigs(struct sl_call *call);
+
+/* h_admin.c */
+void sl_handle_CreatePartitions(struct sl_call *call);
+void sl_handle_DeleteRecords(struct sl_call *call);
+void sl_handle_DescribeLogDirs(struct sl_call *call);
+void sl_handle_ElectLeaders(struct sl_call *call);
+
 /* h_produce.c */
 void sl_handle_Produce(struct sl_call *call);
 
