@@ -17,6 +17,7 @@
 #include "base/diag.h"
 #include "broker/broker.h"
 #include "conf/conf.h"
+#include "meta/configs.h"
 #include "meta/image.h"
 #include "net/net.h"
 #include "storage/log.h"
@@ -150,41 +151,28 @@ struct sl_part *sl_parts_get(struct sl_parts *parts, const struct sl_uuid *topic
     return p;
 }
 
-/* Effective topic configs, topic value first, then the broker's. */
-static void apply_configs(struct sl_part *p, const struct sl_image_topic *t, const struct sl_conf *conf,
-                          struct sl_log_conf *lc)
+/* Effective topic configs: the topic's value, else the broker's dynamic
+ * (per broker, then <default>) or static one (meta/configs.h). Applied at
+ * open and again on every image change, so dynamic changes take effect
+ * without a restart. */
+static void apply_configs(struct sl_part *p, const struct sl_image *img, const struct sl_image_topic *t,
+                          const struct sl_conf *conf, struct sl_log_conf *lc)
 {
-    const char *v;
-    int32_t mmb = conf->message_max_bytes;
-    if ((v = sl_image_topic_config(t, "max.message.bytes")))
-        mmb = (int32_t)strtol(v, NULL, 10);
-    __atomic_store_n(&p->max_message_bytes, mmb, __ATOMIC_RELEASE);
-    bool lat = strcmp(conf->log_message_timestamp_type, "LogAppendTime") == 0;
-    if ((v = sl_image_topic_config(t, "message.timestamp.type")))
-        lat = strcmp(v, "LogAppendTime") == 0;
+    int32_t node = p->broker->node_id;
+    int64_t mmb = sl_cfg_topic_int(img, conf, node, t, "max.message.bytes", conf->message_max_bytes);
+    __atomic_store_n(&p->max_message_bytes, (int32_t)mmb, __ATOMIC_RELEASE);
+    char v[32];
+    bool lat = sl_cfg_topic_value(img, conf, node, t, "message.timestamp.type", v, sizeof(v)) == 0 &&
+               strcmp(v, "LogAppendTime") == 0;
     __atomic_store_n(&p->log_append_time, lat, __ATOMIC_RELEASE);
-    /* flush.ms / flush.messages of the topic override the broker's choice
-     * the same way log.flush.interval.* do (see conf.h). */
-    bool strict = conf->log_flush_before_ack;
-    const char *fms = sl_image_topic_config(t, "flush.ms");
-    const char *fmsg = sl_image_topic_config(t, "flush.messages");
-    if (fms || fmsg)
-        strict = (fms && strtoll(fms, NULL, 10) == 0) || (fmsg && strtoll(fmsg, NULL, 10) == 1);
-    __atomic_store_n(&p->flush_before_ack, strict, __ATOMIC_RELEASE);
     if (!lc)
         return;
-    lc->segment_bytes = conf->log_segment_bytes;
-    if ((v = sl_image_topic_config(t, "segment.bytes")))
-        lc->segment_bytes = strtoll(v, NULL, 10);
-    lc->segment_ms = conf->log_roll_ms;
-    if ((v = sl_image_topic_config(t, "segment.ms")))
-        lc->segment_ms = strtoll(v, NULL, 10);
-    lc->index_interval_bytes = conf->log_index_interval_bytes;
-    if ((v = sl_image_topic_config(t, "index.interval.bytes")))
-        lc->index_interval_bytes = (int32_t)strtol(v, NULL, 10);
-    lc->segment_index_bytes = conf->log_index_size_max_bytes;
-    if ((v = sl_image_topic_config(t, "segment.index.bytes")))
-        lc->segment_index_bytes = strtoll(v, NULL, 10);
+    lc->segment_bytes = sl_cfg_topic_int(img, conf, node, t, "segment.bytes", conf->log_segment_bytes);
+    lc->segment_ms = sl_cfg_topic_int(img, conf, node, t, "segment.ms", conf->log_roll_ms);
+    lc->index_interval_bytes =
+        (int32_t)sl_cfg_topic_int(img, conf, node, t, "index.interval.bytes", conf->log_index_interval_bytes);
+    lc->segment_index_bytes =
+        sl_cfg_topic_int(img, conf, node, t, "segment.index.bytes", conf->log_index_size_max_bytes);
 }
 
 static void write_partition_metadata(const char *dir, const struct sl_uuid *id)
@@ -203,8 +191,8 @@ static void write_partition_metadata(const char *dir, const struct sl_uuid *id)
     close(fd);
 }
 
-static int open_part(struct sl_parts *parts, const struct sl_image_topic *t, const struct sl_image_partition *ip,
-                     struct sl_part **out)
+static int open_part(struct sl_parts *parts, const struct sl_image *img, const struct sl_image_topic *t,
+                     const struct sl_image_partition *ip, struct sl_part **out)
 {
     struct sl_part *p = calloc(1, sizeof(*p));
     if (!p)
@@ -220,7 +208,7 @@ static int open_part(struct sl_parts *parts, const struct sl_image_topic *t, con
     snprintf(p->dir, sizeof(p->dir), "%s/%s-%d", parts->dir, t->name, ip->id);
     struct sl_log_conf lc;
     sl_log_conf_default(&lc);
-    apply_configs(p, t, parts->broker->conf, &lc);
+    apply_configs(p, img, t, parts->broker->conf, &lc);
     int rc = sl_log_open(p->dir, &lc, &p->log);
     if (rc < 0) {
         SL_ERROR("parts", "cannot open partition %s: %s", p->dir, strerror(-rc));
@@ -263,8 +251,8 @@ int sl_parts_sync(struct sl_parts *parts, const struct sl_image *img)
             struct sl_part *p = sl_parts_get(parts, &t->id, ip->id);
             if (p) {
                 __atomic_store_n(&p->leader_epoch, ip->leader_epoch, __ATOMIC_RELEASE);
-                apply_configs(p, t, parts->broker->conf, NULL);
-            } else if ((rc = open_part(parts, t, ip, &p)) < 0) {
+                apply_configs(p, img, t, parts->broker->conf, NULL);
+            } else if ((rc = open_part(parts, img, t, ip, &p)) < 0) {
                 continue; /* logged; the partition stays offline */
             }
             nv[nn++] = p;
