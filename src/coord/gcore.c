@@ -412,8 +412,18 @@ int sl_group_record(struct sl_group *g, struct sl_arena *a, struct sl_grec *rec)
     return rc;
 }
 
+static void stored_nothing_to_do(struct sl_gc *gc, void *arg, int err)
+{
+    (void)gc;
+    (void)arg;
+    if (err < 0)
+        SL_WARN("group", "a group metadata record was not stored: %s", strerror(-err));
+}
+
 void sl_group_store(struct sl_gc *gc, struct sl_group *g, sl_gstore_done_fn done, void *arg)
 {
+    if (!done)
+        done = stored_nothing_to_do;
     struct sl_arena a;
     sl_arena_init(&a, 0);
     struct sl_grec rec;
@@ -422,8 +432,7 @@ void sl_group_store(struct sl_gc *gc, struct sl_group *g, sl_gstore_done_fn done
         rc = gc->store.write(gc->store.ctx, g->partition, &rec, 1, done, arg);
     if (rc < 0) {
         SL_ERROR("group", "cannot store group %.*s: %s", SL_SLICE_FMT(g->id), strerror(-rc));
-        if (done)
-            done(gc, arg, rc);
+        done(gc, arg, rc);
     }
     sl_arena_fini(&a);
 }

@@ -679,8 +679,12 @@ static void join_unknown(struct sl_gc *gc, struct sl_group *g, struct sl_gop *op
         g->pending_n++;
         sl_member_arm_session(gc, p);
         struct sl_JoinGroupResponse *resp = op->response;
-        sl_gop_fail(op, SL_KERR_MEMBER_ID_REQUIRED);
-        (void)resp;
+        resp->ErrorCode = SL_KERR_MEMBER_ID_REQUIRED;
+        resp->GenerationId = -1;
+        resp->MemberId = sl_gop_dup(op, id);
+        resp->ProtocolName = op->version >= 7 ? (struct sl_slice){NULL, 0} : sl_slice_cstr("");
+        resp->Members_n = 0;
+        op->done(op);
         return;
     }
     add_member_and_rebalance(gc, g, op, id);
