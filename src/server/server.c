@@ -25,7 +25,9 @@
 #include "broker/broker.h"
 #include "broker/parts.h"
 #include "conf/conf.h"
+#include "http/http.h"
 #include "meta/controller.h"
+#include "metrics/metrics.h"
 #include "net/net.h"
 #include "server/logdir.h"
 #include "storage/flusher.h"
@@ -121,6 +123,7 @@ int sl_server_main(int argc, char **argv)
     broker.conf = &conf;
     broker.node_id = conf.node_id;
     struct sl_net *net = NULL;
+    struct sl_http *http = NULL;
     char dir[1024];
     first_log_dir(conf.log_dirs, dir, sizeof(dir));
 
@@ -141,6 +144,17 @@ int sl_server_main(int argc, char **argv)
         SL_ERROR("server", "cannot open partitions in %s: %s", dir, strerror(-rc));
         goto out;
     }
+    /* HTTP comes up before recovery, so /v1/health/live answers and
+     * /v1/health/ready says 503 until start-up has finished. */
+    if ((rc = sl_metrics_new(&broker.metrics)) < 0 ||
+        (rc = sl_http_start(conf.admin_listeners, &broker, &http, err, sizeof(err))) < 0) {
+        SL_ERROR("server", "%s", rc == -ENOMEM ? "out of memory" : err);
+        goto out;
+    }
+    if (http) {
+        printf("listening HTTP %s:%d\n", sl_http_host(http), sl_http_port(http));
+        fflush(stdout);
+    }
     if ((rc = sl_controller_open(&conf, dir, cluster_id, &broker, &broker.ctl, err, sizeof(err))) < 0) {
         SL_ERROR("server", "%s", err);
         goto out;
@@ -158,6 +172,7 @@ int sl_server_main(int argc, char **argv)
         SL_ERROR("server", "cannot create event loops: %s", strerror(-rc));
         goto out;
     }
+    sl_http_set_net(http, net);
     for (int i = 0; i < broker.listeners_n; i++) {
         struct sl_listener *l = &broker.listeners[i];
         int bound = 0;
@@ -188,12 +203,17 @@ int sl_server_main(int argc, char **argv)
            broker.listeners[0].adv_port);
     fflush(stdout);
     SL_INFO("server", "node %d ready, data in %s", conf.node_id, dir);
+    sl_http_set_ready(http, true);
 
     int sig = 0;
     sigwait(&sigs, &sig);
     SL_INFO("server", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 out:
+    /* HTTP first: its handlers read the net layer, partitions, the flusher
+     * and the group coordinator, so it stops before any of them. */
+    sl_http_set_ready(http, false);
+    sl_http_stop(http);
     /* Order matters: requests in flight still need the controller and the
      * flusher; their completions are posted to the loops, and after
      * sl_net_stop has joined the loop threads those posts run inside

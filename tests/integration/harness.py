@@ -8,6 +8,8 @@ build/asan/sluiced under the repository root.
 
 Startup contract with sluiced: it prints one stdout line per listener,
     listening PLAINTEXT 127.0.0.1:<port>
+(and "listening HTTP 127.0.0.1:<port>" for the admin/metrics listener, which the
+harness also asks for on a free port, so brokers never fight over 9644)
 and then a line starting with "ready" once it serves requests. Broker.start()
 waits for that line (condition-based, with a timeout), capturing stderr to a file
 that is shown when a test fails.
@@ -86,7 +88,8 @@ class Broker:
     def command(self):
         cmd = [SLUICED] + self.args
         cmd += ["--override", "log.dirs=" + self.data_dir,
-                "--override", "listeners=PLAINTEXT://127.0.0.1:0"]
+                "--override", "listeners=PLAINTEXT://127.0.0.1:0",
+                "--override", "admin.listeners=http://127.0.0.1:0"]
         for k, v in self.overrides:
             cmd += ["--override", "%s=%s" % (k, v)]
         return cmd
