@@ -41,6 +41,46 @@ def create_topic(test, broker, name, partitions=1):
                "topic %s in metadata" % name)
 
 
+def analyze(log, producers, problems):
+    """The checker (RELIABILITY.md C1-C6 for one node): log is {partition: {offset:
+    value}} as drained, producers carry pid, sent, ok {seq: (partition, offset, t)}
+    and failed {seq: error}. Appends anomalies to problems; returns the acked count."""
+    where = {}  # value -> [(partition, offset)]
+    for p in log:
+        for o, v in log[p].items():
+            where.setdefault(v, []).append((p, o))
+    by_pid = {pr.pid: pr for pr in producers}
+    for v, locs in where.items():
+        try:
+            pid, seq = int(v[1:v.index(b"-")]), int(v[v.index(b"-") + 1:])
+            pr = by_pid[pid]
+        except (ValueError, KeyError):
+            problems.append("C3: phantom value %r at %r" % (v[:40], locs))
+            continue
+        if seq >= pr.sent or locs[0][0] != seq % PARTITIONS:
+            problems.append("C3: phantom value %r at %r" % (v, locs))
+        if len(locs) > 1:
+            problems.append("duplicate: %r at %r (never sent twice: no retries)" % (v, locs))
+        if seq in pr.failed:
+            problems.append("C5: definitely failed %r visible at %r" % (v, locs))
+    n_ok = 0
+    for pr in producers:
+        last = {}
+        for seq in sorted(pr.ok):
+            part, off, _ = pr.ok[seq]
+            n_ok += 1
+            v = b"P%d-%08d" % (pr.pid, seq)
+            got = log[part].get(off)
+            if got != v:
+                problems.append("C2: acked %r at partition %d offset %d, log has %r there%s"
+                                % (v, part, off, got, "" if v not in where else " (found at %r)" % where[v]))
+            if part in last and off <= last[part]:
+                problems.append("C6: producer %d seq %d acked at offset %d, not above %d"
+                                % (pr.pid, seq, off, last[part]))
+            last[part] = off
+    return n_ok
+
+
 class _Producer(threading.Thread):
     """One confluent-kafka producer (acks=all, no retries, so nothing it sends is
     ever sent twice) writing values P<id>-<seq> to partition seq % PARTITIONS and
@@ -175,39 +215,7 @@ class TestKill9UnderLoad(unittest.TestCase):
             self.assertFalse(pending, "unseen: partitions %s not drained to %r within 60 s" % (pending, ends))
         finally:
             c.close()
-        where = {}  # value -> [(partition, offset)]
-        for p in log:
-            for o, v in log[p].items():
-                where.setdefault(v, []).append((p, o))
-        by_pid = {pr.pid: pr for pr in producers}
-        for v, locs in where.items():
-            try:
-                pid, seq = int(v[1:v.index(b"-")]), int(v[v.index(b"-") + 1:])
-                pr = by_pid[pid]
-            except (ValueError, KeyError):
-                problems.append("C3: phantom value %r at %r" % (v[:40], locs))
-                continue
-            if seq >= pr.sent or locs[0][0] != seq % PARTITIONS:
-                problems.append("C3: phantom value %r at %r" % (v, locs))
-            if len(locs) > 1:
-                problems.append("duplicate: %r at %r (never sent twice: no retries)" % (v, locs))
-            if seq in pr.failed:
-                problems.append("C5: definitely failed %r visible at %r" % (v, locs))
-        n_ok = 0
-        for pr in producers:
-            last = {}
-            for seq in sorted(pr.ok):
-                part, off, _ = pr.ok[seq]
-                n_ok += 1
-                v = b"P%d-%08d" % (pr.pid, seq)
-                got = log[part].get(off)
-                if got != v:
-                    problems.append("C2: acked %r at partition %d offset %d, log has %r there%s"
-                                    % (v, part, off, got, "" if v not in where else " (found at %r)" % where[v]))
-                if part in last and off <= last[part]:
-                    problems.append("C6: producer %d seq %d acked at offset %d, not above %d"
-                                    % (pr.pid, seq, off, last[part]))
-                last[part] = off
+        n_ok = analyze(log, producers, problems)
         sent = sum(pr.sent for pr in producers)
         n_info = sum(len(pr.info) for pr in producers)
         n_fail = sum(len(pr.failed) for pr in producers)
@@ -215,6 +223,64 @@ class TestKill9UnderLoad(unittest.TestCase):
               % (kills, load_s, sent, n_ok, n_info, n_fail, ends, len(problems)), flush=True)
         self.assertGreater(n_ok, 1000, "too few acknowledged writes to judge")
         self.assertEqual(problems[:20], [], "%d anomalies" % len(problems))
+
+
+class TestChecker(unittest.TestCase):
+    """Synthetic histories with each anomaly: the kill -9 checker must catch them
+    (and pass a clean one), or its PASS means nothing."""
+
+    class P:
+        def __init__(self, pid, sent, ok, failed=()):
+            self.pid, self.sent, self.failed = pid, sent, set(failed)
+            self.ok = {seq: (part, off, 0.0) for seq, (part, off) in ok.items()}
+
+    def run_checker(self, log, producers):
+        problems = []
+        analyze(log, producers, problems)
+        return problems
+
+    def clean(self):
+        # producer 0 sent seq 0..5 to partitions seq % 3; all acked at offsets 0, 1
+        log = {0: {0: b"P0-00000000", 1: b"P0-00000003"}, 1: {0: b"P0-00000001", 1: b"P0-00000004"},
+               2: {0: b"P0-00000002", 1: b"P0-00000005"}}
+        ok = {0: (0, 0), 1: (1, 0), 2: (2, 0), 3: (0, 1), 4: (1, 1), 5: (2, 1)}
+        return log, ok
+
+    def test_clean_history_passes(self):
+        log, ok = self.clean()
+        self.assertEqual(self.run_checker(log, [self.P(0, 6, ok)]), [])
+
+    def test_lost_acked_write_is_caught(self):
+        log, ok = self.clean()
+        del log[1][1]
+        self.assertTrue(any(p.startswith("C2") for p in self.run_checker(log, [self.P(0, 6, ok)])))
+
+    def test_acked_write_at_another_offset_is_caught(self):
+        log, ok = self.clean()
+        log[0] = {0: b"P0-00000003", 1: b"P0-00000000"}
+        self.assertTrue(any(p.startswith("C2") for p in self.run_checker(log, [self.P(0, 6, ok)])))
+
+    def test_duplicate_is_caught(self):
+        log, ok = self.clean()
+        log[0][2] = b"P0-00000003"
+        self.assertTrue(any(p.startswith("duplicate") for p in self.run_checker(log, [self.P(0, 6, ok)])))
+
+    def test_phantom_is_caught(self):
+        log, ok = self.clean()
+        log[2][2] = b"P0-00000099"
+        log[2][3] = b"garbage"
+        self.assertEqual(sum(p.startswith("C3") for p in self.run_checker(log, [self.P(0, 6, ok)])), 2)
+
+    def test_visible_definite_failure_is_caught(self):
+        log, ok = self.clean()
+        del ok[5]
+        self.assertTrue(any(p.startswith("C5") for p in self.run_checker(log, [self.P(0, 6, ok, failed=[5])])))
+
+    def test_acked_offsets_not_rising_with_sequence_is_caught(self):
+        log, ok = self.clean()
+        log[0] = {0: b"P0-00000003", 1: b"P0-00000000"}
+        ok[0], ok[3] = (0, 1), (0, 0)
+        self.assertTrue(any(p.startswith("C6") for p in self.run_checker(log, [self.P(0, 6, ok)])))
 
 
 class TestDiskFull(unittest.TestCase):
