@@ -12,6 +12,7 @@
 #include "base/diag.h"
 #include "base/varint.h"
 #include "record/batch.h"
+#include "storage/cleaner.h"
 #include "storage/log_int.h"
 
 #include <dirent.h>
@@ -182,9 +183,15 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
         rc = -errno;
         goto fail;
     }
+    /* A cleaner swap cut short is finished (or rolled back) first. */
+    int swaps = sl_log_finish_swaps(dir);
+    if (swaps < 0) {
+        rc = swaps;
+        goto fail;
+    }
     if ((rc = list_segments(dir, &bases, &nbases)) < 0)
         goto fail;
-    bool clean = access(marker, F_OK) == 0;
+    bool clean = access(marker, F_OK) == 0 && swaps == 0;
     if (clean) {
         /* From here on a crash must recover: the marker goes first, durably. */
         if (unlink(marker) == -1 || (rc = sl_ckpt_fsync_dir(dir)) < 0) {
@@ -339,6 +346,13 @@ static int roll(struct sl_log *log, int64_t base)
         SL_WARN("storage", "%s: trimming indexes of %" PRId64 ": %s", log->dir,
                 old->base_offset, strerror(-rc));
     return 0;
+}
+
+int sl_log_roll(struct sl_log *log)
+{
+    if (atomic_load_explicit(&log->segs[log->nsegs - 1]->size, memory_order_relaxed) == 0)
+        return 0;
+    return roll(log, sl_log_end_offset(log));
 }
 
 int sl_log_append(struct sl_log *log, uint8_t *batch, size_t len, int32_t leader_epoch,

@@ -49,6 +49,11 @@ void sl_log_close(struct sl_log *log);
 int sl_log_append(struct sl_log *log, uint8_t *batch, size_t len, int32_t leader_epoch,
                   int64_t *base_offset_out);
 
+/* Starts a new active segment at the end offset unless the active one is
+ * empty (retention of an expired active segment, Kafka's roll()). Writer
+ * only. 0 or -errno. */
+int sl_log_roll(struct sl_log *log);
+
 int64_t sl_log_end_offset(const struct sl_log *log);     /* LEO; acquire */
 int64_t sl_log_start_offset(const struct sl_log *log);   /* acquire */
 int64_t sl_log_durable_offset(const struct sl_log *log); /* all below is fdatasync'ed */

@@ -27,10 +27,10 @@
 
 _Atomic int sl_seg_test_fail_writes;
 
-static int open_file(const char *base, const char *ext, bool create)
+static int open_file(const char *base, const char *ext, const char *suffix, bool create)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s%s", base, ext);
+    snprintf(path, sizeof(path), "%s%s%s", base, ext, suffix);
     return open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
 }
 
@@ -59,6 +59,12 @@ static int file_size(int fd, uint64_t *size)
 int sl_seg_open(const char *dir, int64_t base_offset, bool create, bool active,
                 size_t index_bytes, struct sl_seg **out)
 {
+    return sl_seg_open_suffix(dir, base_offset, "", create, active, index_bytes, out);
+}
+
+int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix, bool create,
+                       bool active, size_t index_bytes, struct sl_seg **out)
+{
     int rc;
     uint64_t log_size, idx_size, tidx_size;
     struct sl_seg *seg = calloc(1, sizeof(*seg));
@@ -72,14 +78,15 @@ int sl_seg_open(const char *dir, int64_t base_offset, bool create, bool active,
     atomic_init(&seg->next_offset, base_offset);
     seg->last_tidx_ts_ms = -1;
     seg->first_append_ms = -1;
+    snprintf(seg->suffix, sizeof(seg->suffix), "%s", suffix);
     if (asprintf(&seg->path, "%s/%020" PRId64, dir, base_offset) < 0) {
         seg->path = NULL;
         rc = -ENOMEM;
         goto fail;
     }
-    if ((seg->log_fd = open_file(seg->path, ".log", create)) == -1 ||
-        (seg->idx_fd = open_file(seg->path, ".index", true)) == -1 ||
-        (seg->tidx_fd = open_file(seg->path, ".timeindex", true)) == -1) {
+    if ((seg->log_fd = open_file(seg->path, ".log", suffix, create)) == -1 ||
+        (seg->idx_fd = open_file(seg->path, ".index", suffix, true)) == -1 ||
+        (seg->tidx_fd = open_file(seg->path, ".timeindex", suffix, true)) == -1) {
         rc = -errno;
         goto fail;
     }
@@ -166,11 +173,26 @@ void sl_seg_unlink(struct sl_seg *seg)
     static const char *exts[] = {".log", ".index", ".timeindex"};
     char path[PATH_MAX];
     for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s%s", seg->path, exts[i]);
+        snprintf(path, sizeof(path), "%s%s%s", seg->path, exts[i], seg->suffix);
         if (unlink(path) == -1 && errno != ENOENT)
             SL_WARN("storage", "unlink %s: %s", path, strerror(errno));
     }
     atomic_store(&seg->deleted, true);
+}
+
+int sl_seg_rename_suffix(struct sl_seg *seg, const char *suffix)
+{
+    /* The .log goes last: recovery keys on it (a .log.swap means "finish"). */
+    static const char *exts[] = {".index", ".timeindex", ".log"};
+    char from[PATH_MAX], to[PATH_MAX];
+    for (int i = 0; i < 3; i++) {
+        snprintf(from, sizeof(from), "%s%s%s", seg->path, exts[i], seg->suffix);
+        snprintf(to, sizeof(to), "%s%s%s", seg->path, exts[i], suffix);
+        if (rename(from, to) == -1 && errno != ENOENT)
+            return -errno;
+    }
+    snprintf(seg->suffix, sizeof(seg->suffix), "%s", suffix);
+    return 0;
 }
 
 int sl_seg_write(struct sl_seg *seg, const uint8_t *batch, size_t len)

@@ -28,6 +28,7 @@
 struct sl_seg {
     int64_t base_offset;          /* first offset this segment may hold */
     char *path;                   /* "<dir>/<20-digit base>" without extension */
+    char suffix[16];              /* after the extension: "" live, ".cleaned", ".swap", ".deleted" */
     int log_fd;                   /* .log, -1 once closed */
     int idx_fd;                   /* .index */
     int tidx_fd;                  /* .timeindex */
@@ -59,10 +60,18 @@ extern _Atomic int sl_seg_test_fail_writes;
  * checked by recovery. *out has one reference. 0 or -errno. */
 int sl_seg_open(const char *dir, int64_t base_offset, bool create, bool active,
                 size_t index_bytes, struct sl_seg **out);
+/* The same for files named <base>.log<suffix> etc. (the cleaner's ".cleaned"). */
+int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix, bool create,
+                       bool active, size_t index_bytes, struct sl_seg **out);
+/* Renames the three files from the current suffix to `suffix` (.index and
+ * .timeindex first, .log last; a missing file is skipped). The open fds
+ * keep reading the same data. Writer only. 0 or -errno. */
+int sl_seg_rename_suffix(struct sl_seg *seg, const char *suffix);
 void sl_seg_ref(struct sl_seg *seg);
 /* Drops a reference; the last one closes the files (and frees). Thread: any. */
 void sl_seg_release(struct sl_seg *seg);
-/* Unlinks the files; the segment stays readable until its last release. */
+/* Unlinks the files (with the current suffix); the segment stays readable
+ * until its last release. */
 void sl_seg_unlink(struct sl_seg *seg);
 
 /* Writes one batch at `size` (does not publish it). On failure the file is
