@@ -98,6 +98,10 @@ int sl_cli_timeout(const struct sl_cli_args *args);
 /* Splits "k=v" into a key copy and a value pointer; false without '='. */
 bool sl_cli_kv(const char *word, char *key, size_t keysz, const char **val);
 
+/* 1 when name is pattern or fully matches it as an extended regular expression
+ * (as Kafka's tools treat --topic/--include), 0 when not, -1 if pattern is bad. */
+int sl_cli_match(const char *pattern, const char *name);
+
 /* ---- client (cli_client.c) ---- */
 
 /* A librdkafka conf from --bootstrap-server (else the file's bootstrap.servers,

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,25 @@ bool sl_cli_kv(const char *word, char *key, size_t keysz, const char **val)
     key[eq - word] = '\0';
     *val = eq + 1;
     return true;
+}
+
+int sl_cli_match(const char *pattern, const char *name)
+{
+    if (strcmp(pattern, name) == 0) {
+        return 1;
+    }
+    if (!strpbrk(pattern, "*?+[](){}|^$\\.")) {
+        return 0;
+    }
+    char buf[1100];
+    regex_t re;
+    snprintf(buf, sizeof(buf), "^(%s)$", pattern);
+    if (regcomp(&re, buf, REG_EXTENDED | REG_NOSUB) != 0) {
+        return -1;
+    }
+    int rc = regexec(&re, name, 0, NULL, 0) == 0;
+    regfree(&re);
+    return rc;
 }
 
 void sl_cli_jstr(FILE *f, const char *s, long len)

@@ -8,7 +8,6 @@
  *   	Topic: t	Partition: 0	Leader: 1	Replicas: 1	Isr: 1
  * where Configs lists the non-default configs (DescribeConfigs).
  */
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,15 +74,8 @@ static int match_topics(const struct sl_cli_args *args, const struct rd_kafka_me
                         struct match *m)
 {
     const char *pat = sl_cli_str(args, "topic");
-    regex_t re;
-    bool use_re = false;
-    if (pat && strpbrk(pat, "*?+[](){}|^$\\")) {
-        char buf[1024];
-        snprintf(buf, sizeof(buf), "^(%s)$", pat);
-        if (regcomp(&re, buf, REG_EXTENDED | REG_NOSUB) != 0) {
-            return sl_cli_usage(args, "--topic '%s' is not a valid regular expression", pat);
-        }
-        use_re = true;
+    if (pat && sl_cli_match(pat, "") < 0) {
+        return sl_cli_usage(args, "--topic '%s' is not a valid regular expression", pat);
     }
     m->t = calloc((size_t)md->topic_cnt + 1, sizeof(*m->t));
     m->n = 0;
@@ -95,13 +87,10 @@ static int match_topics(const struct sl_cli_args *args, const struct rd_kafka_me
         if (sl_cli_has(args, "exclude-internal") && is_internal(name)) {
             continue;
         }
-        if (pat && strcmp(pat, name) != 0 && !(use_re && regexec(&re, name, 0, NULL, 0) == 0)) {
+        if (pat && sl_cli_match(pat, name) != 1) {
             continue;
         }
         m->t[m->n++] = &md->topics[i];
-    }
-    if (use_re) {
-        regfree(&re);
     }
     qsort(m->t, (size_t)m->n, sizeof(*m->t), cmp_topic);
     return 0;
