@@ -187,8 +187,8 @@ int sl_http_start(const char *admin_listeners, struct sl_broker *broker, struct 
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     http->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, http,
-                                 MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                 MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                  MHD_OPTION_END);
