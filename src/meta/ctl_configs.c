@@ -228,7 +228,7 @@ void sl_ctl_alter_configs(struct sl_controller *ctl, int8_t type, struct sl_slic
     for (int32_t i = 0; i < n; i++) {
         const struct sl_cfg_alter *op = &ops[i];
         char key[256];
-        if (op->key.len == 0 || op->key.len >= sizeof(key)) {
+        if (op->key.len == 0 || op->key.len >= sizeof(key) || memchr(op->key.p, 0, op->key.len)) {
             fail(res, SL_KERR_INVALID_CONFIG, "Invalid config name '%.*s'", (int)(op->key.len > 200 ? 200 : op->key.len),
                  op->key.p ? (const char *)op->key.p : "");
             goto out;
