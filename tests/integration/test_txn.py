@@ -1,0 +1,209 @@
+"""
+test_txn.py - idempotent producers and transactions (exactly-once) against
+real sluiced processes: raw batches for the sequence rules (duplicate ->
+original offset, gap -> OUT_OF_ORDER_SEQUENCE_NUMBER, stale epoch), producer
+state rebuilt after restarts and kill -9 (snapshots at segment rolls), and
+real clients: confluent-kafka (librdkafka) and kafkajs, idempotent and
+transactional; read_committed consumers (RELIABILITY.md R11, R13, T1-T6).
+
+Run: /usr/bin/python3 tests/integration/test_txn.py [TestClass[.test_name]]
+"""
+
+import glob
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataproto as d  # noqa: E402
+from harness import Broker  # noqa: E402
+from harness import int16, int32, int64, string  # noqa: E402
+from test_data import SharedBroker, consumer_conf, create_topic, producer_conf  # noqa: E402
+
+INIT_PRODUCER_ID = 22
+OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+INVALID_PRODUCER_EPOCH = 47
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fixed_port_broker(name, **overrides):
+    """A broker that keeps its port across restarts (clients keep their bootstrap)."""
+    overrides["listeners"] = "PLAINTEXT://127.0.0.1:%d" % free_port()
+    return Broker(overrides, name=name)
+
+
+def init_producer_id(port, transactional_id=None, timeout_ms=60000):
+    """InitProducerId v0: (error, producer_id, epoch)."""
+    resp = d.raw_request(port, INIT_PRODUCER_ID, 0, string(transactional_id) + int32(timeout_ms))
+    r = d.Reader(resp)
+    r.int32()
+    r.int32()  # throttle
+    return r.int16(), r.int64(), r.int16()
+
+
+def idem_batch(pid, epoch, seq, n, tag=b"v"):
+    return d.encode_batch([(None, tag + b"-%d" % (seq + i)) for i in range(n)], producer_id=pid,
+                          producer_epoch=epoch, base_sequence=seq)
+
+
+def consume_all(broker, topic, partitions, expect, isolation="read_uncommitted", timeout=60):
+    """Values read from offset 0 of each partition until `expect` messages (or
+    the partitions' ends once expect is None and nothing arrives for 3 s)."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer(consumer_conf(broker, **{"isolation.level": isolation}))
+    c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    out = []
+    deadline = time.monotonic() + timeout
+    quiet = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                if expect is None and time.monotonic() - quiet > 3:
+                    break
+                continue
+            if m.error():
+                continue
+            quiet = time.monotonic()
+            out.append((m.partition(), m.offset(), m.value()))
+            if expect is not None and len(out) >= expect:
+                break
+    finally:
+        c.close()
+    return out
+
+
+class RawIdempotence(SharedBroker):
+    def test_init_producer_id_gives_distinct_ids(self):
+        ids = set()
+        for _ in range(3):
+            err, pid, epoch = init_producer_id(self.broker.port)
+            self.assertEqual((err, epoch), (0, 0))
+            self.assertGreaterEqual(pid, 0)
+            ids.add(pid)
+        self.assertEqual(len(ids), 3)
+
+    def test_duplicate_batch_gets_its_original_offset(self):
+        create_topic(self, self.broker, "idem-dup")
+        _, pid, epoch = init_producer_id(self.broker.port)
+        port = self.broker.port
+        self.assertEqual(d.produce(port, "idem-dup", 0, d.encode_batch([(None, b"other")]))[:2], (0, 0))
+        first = idem_batch(pid, epoch, 0, 3)
+        self.assertEqual(d.produce(port, "idem-dup", 0, first)[:2], (0, 1))
+        self.assertEqual(d.produce(port, "idem-dup", 0, idem_batch(pid, epoch, 3, 2))[:2], (0, 4))
+        # retries of either of the last batches: original offsets, nothing appended
+        self.assertEqual(d.produce(port, "idem-dup", 0, first)[:2], (0, 1))
+        self.assertEqual(d.produce(port, "idem-dup", 0, idem_batch(pid, epoch, 3, 2))[:2], (0, 4))
+        self.assertEqual(d.list_offsets(port, "idem-dup", 0)[2], 6)
+
+    def test_sequence_gap_is_out_of_order(self):
+        create_topic(self, self.broker, "idem-gap")
+        _, pid, epoch = init_producer_id(self.broker.port)
+        port = self.broker.port
+        self.assertEqual(d.produce(port, "idem-gap", 0, idem_batch(pid, epoch, 0, 2))[0], 0)
+        self.assertEqual(d.produce(port, "idem-gap", 0, idem_batch(pid, epoch, 5, 1))[0],
+                         OUT_OF_ORDER_SEQUENCE_NUMBER)
+        self.assertEqual(d.produce(port, "idem-gap", 0, idem_batch(pid, epoch, 2, 1))[:2], (0, 2))
+        self.assertEqual(d.list_offsets(port, "idem-gap", 0)[2], 3)
+
+    def test_stale_epoch_is_rejected(self):
+        create_topic(self, self.broker, "idem-epoch")
+        _, pid, _ = init_producer_id(self.broker.port)
+        port = self.broker.port
+        self.assertEqual(d.produce(port, "idem-epoch", 0, idem_batch(pid, 2, 0, 1))[0], 0)
+        self.assertEqual(d.produce(port, "idem-epoch", 0, idem_batch(pid, 1, 1, 1))[0], INVALID_PRODUCER_EPOCH)
+        # a new epoch must start at sequence 0
+        self.assertEqual(d.produce(port, "idem-epoch", 0, idem_batch(pid, 3, 7, 1))[0],
+                         OUT_OF_ORDER_SEQUENCE_NUMBER)
+        self.assertEqual(d.produce(port, "idem-epoch", 0, idem_batch(pid, 3, 0, 1))[:2], (0, 1))
+
+
+class ProducerStateRecovery(unittest.TestCase):
+    def test_state_survives_restart_and_kill9(self):
+        with Broker(name="pstate-restart") as b:
+            create_topic(self, b, "ps-r", configs={"segment.bytes": "4096"})
+            _, pid, epoch = init_producer_id(b.port)
+            offsets = []
+            for i in range(40):  # ~200 bytes each: rolls several segments
+                err, base, _ = d.produce(b.port, "ps-r", 0, idem_batch(pid, epoch, i * 2, 2, b"x" * 100))
+                self.assertEqual(err, 0)
+                offsets.append(base)
+            part_dir = os.path.join(b.data_dir, "ps-r-0")
+            self.assertTrue(glob.glob(os.path.join(part_dir, "*.snapshot")), "no snapshot written at a roll")
+            for restart in (b.restart, lambda: (b.kill9(), b.start())):
+                restart()
+                # the last 5 batches are still known: retries get their offsets
+                for i in range(35, 40):
+                    batch = idem_batch(pid, epoch, i * 2, 2, b"x" * 100)
+                    self.assertEqual(d.produce(b.port, "ps-r", 0, batch)[:2], (0, offsets[i]))
+                self.assertEqual(d.produce(b.port, "ps-r", 0, idem_batch(pid, epoch, 200, 1))[0],
+                                 OUT_OF_ORDER_SEQUENCE_NUMBER)
+            self.assertEqual(d.list_offsets(b.port, "ps-r", 0)[2], 80)
+
+    def test_kill9_without_snapshot_rescans(self):
+        with Broker(name="pstate-rescan") as b:
+            create_topic(self, b, "ps-s")
+            _, pid, epoch = init_producer_id(b.port)
+            self.assertEqual(d.produce(b.port, "ps-s", 0, idem_batch(pid, epoch, 0, 3))[:2], (0, 0))
+            b.kill9()
+            b.start()
+            self.assertEqual(d.produce(b.port, "ps-s", 0, idem_batch(pid, epoch, 0, 3))[:2], (0, 0))
+            self.assertEqual(d.produce(b.port, "ps-s", 0, idem_batch(pid, epoch, 3, 1))[:2], (0, 3))
+
+    def test_producer_id_expiry(self):
+        with Broker({"producer.id.expiration.ms": "1000"}, name="pstate-expiry") as b:
+            create_topic(self, b, "ps-x")
+            _, pid, epoch = init_producer_id(b.port)
+            self.assertEqual(d.produce(b.port, "ps-x", 0, idem_batch(pid, epoch, 0, 1))[0], 0)
+            time.sleep(1.2)
+            b.restart()  # expiry runs on load too: the state is gone, any sequence is accepted (KIP-360)
+            self.assertEqual(d.produce(b.port, "ps-x", 0, idem_batch(pid, epoch, 9, 1))[0], 0)
+
+
+class ConfluentIdempotent(unittest.TestCase):
+    def test_idempotent_producer_across_restart(self):
+        from confluent_kafka import Producer
+        with fixed_port_broker("idem-confluent") as b:
+            create_topic(self, b, "idem-c", partitions=2)
+            p = Producer(producer_conf(b, **{"enable.idempotence": True, "linger.ms": 2, "retries": 1000000,
+                                              "retry.backoff.ms": 50, "message.timeout.ms": 60000}))
+            errors = []
+            n = 6000
+
+            def cb(err, msg):
+                if err is not None:
+                    errors.append(err)
+
+            for i in range(n):
+                while True:
+                    try:
+                        p.produce("idem-c", value=b"%d" % i, partition=i % 2, on_delivery=cb)
+                        break
+                    except BufferError:
+                        p.poll(0.05)
+                if i == n // 2:
+                    p.poll(0)
+                    b.restart()
+                p.poll(0)
+            self.assertEqual(p.flush(90), 0)
+            self.assertEqual(errors, [])
+            got = consume_all(b, "idem-c", 2, n)
+            vals = [int(v) for _, _, v in got]
+            self.assertEqual(len(vals), n, "duplicates or losses")
+            self.assertEqual(sorted(vals), list(range(n)))
+            for part in (0, 1):
+                seq = [int(v) for p_, _, v in got if p_ == part]
+                self.assertEqual(seq, sorted(seq), "order within partition %d" % part)
+
+
+if __name__ == "__main__":
+    unittest.main()
