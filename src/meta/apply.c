@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "broker/topics.h"
 #include "meta/image.h"
 #include "proto/gen/meta_records.h"
 
@@ -53,6 +54,8 @@ static int apply_topic(struct sl_image_builder *b, const void *r, int64_t offset
 {
     (void)offset;
     const struct sl_TopicRecord *rec = r;
+    if (sl_topic_validate_name(rec->Name, NULL, 0) < 0)
+        return -EINVAL;
     int rc = sl_image_add_topic(b, rec->Name, &rec->TopicId);
     return rc == -EEXIST ? -EINVAL : rc;
 }
