@@ -20,6 +20,7 @@ struct sl_conf;
 struct sl_controller;
 struct sl_parts;
 struct sl_flusher;
+struct sl_logmgr;
 struct sl_metrics;
 
 /* One configured Kafka listener; passed to the net layer as listener_data. */
@@ -37,6 +38,7 @@ struct sl_broker {
     struct sl_controller *ctl;      /* metadata writer (this node is the controller) */
     struct sl_parts *parts;         /* partitions hosted here */
     struct sl_flusher *flusher;     /* group commit */
+    struct sl_logmgr *logmgr;       /* retention, cleaner, offset checkpoints (broker/logmgr.h) */
     struct sl_metrics *metrics;     /* request counters for /metrics (metrics/metrics.h), or NULL */
     int listeners_n;
     struct sl_listener listeners[8];

@@ -18,6 +18,7 @@
 #include "base/diag.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
+#include "broker/produce_conv.h"
 #include "broker/topics.h"
 #include "meta/image.h"
 #include "metrics/metrics.h"
@@ -103,6 +104,8 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
     };
     struct sl_batch_hdr hdr;
     err = sl_batch_validate(rec.p, rec.len, &opts, &hdr);
+    if (!err) /* compacted topics: keys; compression.type: conversion */
+        err = sl_produce_convert(part, &call->req->arena, &rec, &hdr);
     if (err)
         goto out;
     /* The frame is this request's own copy: rewriting it in place is safe. */

@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "broker/broker.h"
+#include "broker/logmgr.h"
 #include "conf/conf.h"
 #include "meta/configs.h"
 #include "meta/image.h"
@@ -165,6 +166,7 @@ static void apply_configs(struct sl_part *p, const struct sl_image *img, const s
     bool lat = sl_cfg_topic_value(img, conf, node, t, "message.timestamp.type", v, sizeof(v)) == 0 &&
                strcmp(v, "LogAppendTime") == 0;
     __atomic_store_n(&p->log_append_time, lat, __ATOMIC_RELEASE);
+    sl_logmgr_apply_configs(&p->cleanup, img, node, t, conf);
     if (!lc)
         return;
     lc->segment_bytes = sl_cfg_topic_int(img, conf, node, t, "segment.bytes", conf->log_segment_bytes);
@@ -209,6 +211,9 @@ static int open_part(struct sl_parts *parts, const struct sl_image *img, const s
     struct sl_log_conf lc;
     sl_log_conf_default(&lc);
     apply_configs(p, img, t, parts->broker->conf, &lc);
+    /* Checkpointed at the last run (start-up only; -1 otherwise). */
+    sl_logmgr_initial(parts->broker->logmgr, p->topic, p->index, &lc.recovery_point, &lc.log_start_offset,
+                      &p->cleanup.cleaner_offset);
     int rc = sl_log_open(p->dir, &lc, &p->log);
     if (rc < 0) {
         SL_ERROR("parts", "cannot open partition %s: %s", p->dir, strerror(-rc));

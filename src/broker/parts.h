@@ -34,6 +34,22 @@ struct sl_part_waiter {
     void *arg;
 };
 
+/* A partition's effective retention, compaction and compression configs,
+ * written by apply_configs on every image change (relaxed atomics: each
+ * field stands alone), read by the log manager's threads and Produce. */
+struct sl_part_cleanup {
+    int64_t retention_ms;          /* retention.ms; < 0 forever */
+    int64_t retention_bytes;       /* retention.bytes; < 0 unlimited */
+    bool policy_delete;            /* cleanup.policy has "delete" */
+    bool policy_compact;           /* cleanup.policy has "compact" */
+    int64_t delete_retention_ms;   /* delete.retention.ms: tombstones kept */
+    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms */
+    int32_t min_cleanable_permille; /* min.cleanable.dirty.ratio * 1000 */
+    int32_t codec;                 /* compression.type: -1 producer, else enum sl_codec */
+    int64_t cleaner_offset;        /* first dirty offset (cleaner thread; -1 none) */
+};
+
 struct sl_part {
     int refs;                  /* registry + holders; atomic */
     struct sl_uuid topic_id;
@@ -49,6 +65,7 @@ struct sl_part {
     bool log_append_time;      /* message.timestamp.type=LogAppendTime; atomic */
     bool flush_before_ack;     /* acknowledge only synced data (see conf.h); atomic */
     bool deleted;              /* topic deleted: directory removed at last unref */
+    struct sl_part_cleanup cleanup; /* retention/compaction/compression (broker/logmgr.c) */
     char dir[1100];            /* partition directory */
     /* Counters for /metrics (BrokerTopicMetrics, summed per topic at scrape);
      * relaxed atomic adds on the data path, read by the HTTP thread. */

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/diag.h"
 #include "broker/broker.h"
+#include "broker/logmgr.h"
 #include "broker/parts.h"
 #include "conf/conf.h"
 #include "http/http.h"
@@ -155,8 +156,18 @@ int sl_server_main(int argc, char **argv)
         printf("listening HTTP %s:%d\n", sl_http_host(http), sl_http_port(http));
         fflush(stdout);
     }
+    /* Before the controller opens partitions: they take their recovery
+     * points and log start offsets from its checkpoint files. */
+    if ((rc = sl_logmgr_new(&broker, dir, &broker.logmgr)) < 0) {
+        SL_ERROR("server", "cannot start the log manager: %s", strerror(-rc));
+        goto out;
+    }
     if ((rc = sl_controller_open(&conf, dir, cluster_id, &broker, &broker.ctl, err, sizeof(err))) < 0) {
         SL_ERROR("server", "%s", err);
+        goto out;
+    }
+    if ((rc = sl_logmgr_start(broker.logmgr)) < 0) {
+        SL_ERROR("server", "cannot start retention and cleaner threads: %s", strerror(-rc));
         goto out;
     }
 
@@ -226,6 +237,10 @@ out:
         sl_flusher_free(broker.flusher);
     if (net)
         sl_net_free(net);
+    /* Retention and cleaner stop before the logs close; the offset
+     * checkpoints are written last, with everything synced. */
+    sl_logmgr_free(broker.logmgr);
+    broker.logmgr = NULL;
     if (broker.parts)
         sl_parts_free(broker.parts);
     if (rc == 0)
