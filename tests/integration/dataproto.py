@@ -205,7 +205,8 @@ def fetch(port, topic, partition, offset, timeout=30, **kw):
     res = []
 
     def part(r):
-        idx, err, hw, lso = r.int32(), r.int16(), r.int64(), r.int64()
+        idx, err, hw = r.int32(), r.int16(), r.int64()
+        r.int64()  # last_stable_offset
         r.array(lambda r: (r.int64(), r.int64()))
         n = r.int32()
         recs = None if n < 0 else r._take(n)
@@ -266,13 +267,16 @@ def metadata(port, topics, allow_auto_create=False):
     out = {}
 
     def part(r):
-        err, idx, _leader = r.int16(), r.int32(), r.int32()
+        r.int16()  # error
+        idx = r.int32()
+        r.int32()  # leader
         r.array(lambda r: r.int32())
         r.array(lambda r: r.int32())
         return idx
 
     def topic(r):
-        err, name, _internal = r.int16(), r.string(), r.bool()
+        err, name = r.int16(), r.string()
+        r.bool()  # is_internal
         out[name] = (err, sorted(r.array(part) or []))
 
     r.array(topic)
