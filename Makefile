@@ -73,7 +73,7 @@ run: setup build/sluiced
 
 unit: $(UNIT_BIN)
 
-test: setup build/sluiced build/asan/sluiced $(UNIT_BIN)
+test: setup build/sluiced build/asan/sluiced build/sluice $(UNIT_BIN)
 	@tests/run
 
 gen:

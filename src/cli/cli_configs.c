@@ -353,7 +353,7 @@ int sl_cli_configs(int argc, char **argv)
         goto out;
     }
     rd_kafka_conf_t *conf = sl_cli_conf_new(&args, &rc);
-    struct sl_cli_client *cl = conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, false, &rc) : NULL;
+    struct sl_cli_client *cl = conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, true, &rc) : NULL;
     if (cl) {
         rc = sl_cli_has(&args, "describe") ? describe(cl, &args, &e) : alter(cl, &args, &e);
         sl_cli_client_free(cl);

@@ -88,6 +88,9 @@ static int list(struct sl_cli_client *cl, const struct sl_cli_args *args)
             fprintf(stderr, "warning: a broker did not list its groups: %s\n",
                     rd_kafka_error_string(errs[i]));
         }
+        if (nerr && !n) {
+            rc = sl_cli_fail("cannot list groups: no broker answered");
+        }
         bool state = sl_cli_has(args, "state");
         int w = 15;
         for (size_t i = 0; i < n; i++) {
@@ -348,9 +351,12 @@ static void print_members(const char *group, const struct sl_cli_ginfo *gi, bool
             for (int j = 0; j < np; j++) {
                 bool new_topic = j == 0 || strcmp(a->elems[j].topic, a->elems[j - 1].topic) != 0;
                 bool end_topic = j == np - 1 || strcmp(a->elems[j].topic, a->elems[j + 1].topic) != 0;
-                printf("%s%s%d%s", new_topic ? (j ? "," : "") : ",",
-                       new_topic ? a->elems[j].topic : "", a->elems[j].partition, end_topic ? ")" : "");
-                (void)0;
+                if (new_topic) {
+                    printf("%s%s(", j ? "," : "", a->elems[j].topic);
+                } else {
+                    printf(",");
+                }
+                printf("%d%s", a->elems[j].partition, end_topic ? ")" : "");
             }
             if (np == 0) {
                 printf(DASH);
@@ -507,14 +513,23 @@ static int delete(struct sl_cli_client *cl, const struct sl_cli_args *args)
     return rc;
 }
 
+/* Checks of the command line made before connecting, so usage errors exit 2. */
+static int need_groups(const struct sl_cli_args *args)
+{
+    return sl_cli_has(args, "group") || sl_cli_has(args, "all-groups")
+               ? 0
+               : sl_cli_usage(args, "give --group ID or --all-groups");
+}
+
 static const struct {
     const char *flag;
+    int (*check)(const struct sl_cli_args *args); /* may be NULL */
     int (*fn)(struct sl_cli_client *cl, const struct sl_cli_args *args);
 } actions[] = {
-    {"list", list},
-    {"describe", describe},
-    {"delete", delete},
-    {"reset-offsets", sl_cli_groups_reset},
+    {"list", NULL, list},
+    {"describe", need_groups, describe},
+    {"delete", need_groups, delete},
+    {"reset-offsets", sl_cli_groups_reset_check, sl_cli_groups_reset},
 };
 
 int sl_cli_groups(int argc, char **argv)
@@ -535,10 +550,10 @@ int sl_cli_groups(int argc, char **argv)
     if (count != 1) {
         rc = sl_cli_usage(&args, "give exactly one of --list, --describe, --delete, "
                                  "--reset-offsets");
-    } else {
+    } else if (!actions[chosen].check || (rc = actions[chosen].check(&args)) == 0) {
         rd_kafka_conf_t *conf = sl_cli_conf_new(&args, &rc);
         struct sl_cli_client *cl =
-            conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, false, &rc) : NULL;
+            conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, true, &rc) : NULL;
         if (cl) {
             rc = actions[chosen].fn(cl, &args);
             sl_cli_client_free(cl);

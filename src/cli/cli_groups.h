@@ -26,6 +26,8 @@ struct sl_cli_ginfo { /* one described group; owns its events */
  * each with its watermarks. Prints why on failure. */
 int sl_cli_group_describe(struct sl_cli_client *cl, const char *group, struct sl_cli_ginfo *gi);
 void sl_cli_ginfo_fini(struct sl_cli_ginfo *gi);
+/* Validates the reset flags without a client: 0 or SL_CLI_USAGE. */
+int sl_cli_groups_reset_check(const struct sl_cli_args *args);
 int sl_cli_groups_reset(struct sl_cli_client *cl, const struct sl_cli_args *args);
 
 #endif

@@ -203,7 +203,7 @@ static int commit(struct sl_cli_client *cl, const char *group, const rd_kafka_to
     return rc;
 }
 
-int sl_cli_groups_reset(struct sl_cli_client *cl, const struct sl_cli_args *args)
+static int chosen_strategy(const struct sl_cli_args *args)
 {
     int chosen = -1, count = 0;
     for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++) {
@@ -213,9 +213,17 @@ int sl_cli_groups_reset(struct sl_cli_client *cl, const struct sl_cli_args *args
         }
     }
     if (count != 1) {
-        return sl_cli_usage(args, "--reset-offsets needs exactly one of --to-earliest, "
-                                  "--to-latest, --to-current, --to-offset, --shift-by, "
-                                  "--to-datetime");
+        sl_cli_usage(args, "--reset-offsets needs exactly one of --to-earliest, --to-latest, "
+                           "--to-current, --to-offset, --shift-by, --to-datetime");
+        return -1;
+    }
+    return chosen;
+}
+
+int sl_cli_groups_reset_check(const struct sl_cli_args *args)
+{
+    if (chosen_strategy(args) < 0) {
+        return SL_CLI_USAGE;
     }
     if (sl_cli_has(args, "topic") == sl_cli_has(args, "all-topics")) {
         return sl_cli_usage(args, "--reset-offsets needs --topic or --all-topics");
@@ -223,10 +231,24 @@ int sl_cli_groups_reset(struct sl_cli_client *cl, const struct sl_cli_args *args
     if (!sl_cli_has(args, "group")) {
         return sl_cli_usage(args, "--reset-offsets needs --group");
     }
-    bool execute = sl_cli_has(args, "execute");
-    if (execute && sl_cli_has(args, "dry-run")) {
+    if (sl_cli_has(args, "execute") && sl_cli_has(args, "dry-run")) {
         return sl_cli_usage(args, "give --dry-run or --execute, not both");
     }
+    if (sl_cli_has(args, "to-datetime") && sl_cli_parse_time(sl_cli_str(args, "to-datetime")) < 0) {
+        return sl_cli_usage(args, "--to-datetime takes YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm]");
+    }
+    int64_t v;
+    if (sl_cli_int(args, "to-offset", 0, 0, INT64_MAX, &v) ||
+        sl_cli_int(args, "shift-by", 0, INT64_MIN + 1, INT64_MAX, &v)) {
+        return SL_CLI_USAGE;
+    }
+    return 0;
+}
+
+int sl_cli_groups_reset(struct sl_cli_client *cl, const struct sl_cli_args *args)
+{
+    int chosen = chosen_strategy(args);
+    bool execute = sl_cli_has(args, "execute");
     if (!execute && !sl_cli_has(args, "dry-run")) {
         fprintf(stderr, "WARN: No action will be performed as the --execute option is missing. "
                         "In a future major release, the default behavior of this command will be "

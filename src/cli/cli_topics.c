@@ -514,11 +514,48 @@ static int alter(struct sl_cli_client *cl, const struct sl_cli_args *args)
     return rc;
 }
 
+/* Checks of the command line made before connecting, so usage errors exit 2. */
+static int check_create(const struct sl_cli_args *args)
+{
+    int64_t v;
+    if (!sl_cli_str(args, "topic")) {
+        return sl_cli_usage(args, "--create needs --topic");
+    }
+    return sl_cli_int(args, "partitions", -1, 1, 1000000, &v) ||
+                   sl_cli_int(args, "replication-factor", -1, 1, 32767, &v)
+               ? SL_CLI_USAGE
+               : 0;
+}
+
+static int check_alter(const struct sl_cli_args *args)
+{
+    int64_t v;
+    if (!sl_cli_str(args, "topic")) {
+        return sl_cli_usage(args, "--alter needs --topic");
+    }
+    if (sl_cli_has(args, "config")) {
+        return sl_cli_usage(args, "--alter changes partition counts; change configs with "
+                                  "'sluice configs --alter --entity-type topics ...'");
+    }
+    if (sl_cli_int(args, "partitions", -1, 1, 1000000, &v)) {
+        return SL_CLI_USAGE;
+    }
+    return v < 0 ? sl_cli_usage(args, "--alter needs --partitions") : 0;
+}
+
+static int check_delete(const struct sl_cli_args *args)
+{
+    return sl_cli_str(args, "topic") ? 0 : sl_cli_usage(args, "--delete needs --topic");
+}
+
 static const struct {
     const char *flag;
+    int (*check)(const struct sl_cli_args *args); /* may be NULL */
     int (*fn)(struct sl_cli_client *cl, const struct sl_cli_args *args);
 } actions[] = {
-    {"create", create}, {"list", list}, {"describe", describe}, {"alter", alter}, {"delete", delete},
+    {"create", check_create, create}, {"list", NULL, list},
+    {"describe", NULL, describe},     {"alter", check_alter, alter},
+    {"delete", check_delete, delete},
 };
 
 int sl_cli_topics(int argc, char **argv)
@@ -539,10 +576,13 @@ int sl_cli_topics(int argc, char **argv)
     if (count != 1) {
         rc = sl_cli_usage(&args, "give exactly one of --create, --list, --describe, --alter, "
                                  "--delete");
-    } else {
+    } else if (sl_cli_str(&args, "topic") && sl_cli_match(sl_cli_str(&args, "topic"), "") < 0) {
+        rc = sl_cli_usage(&args, "--topic '%s' is not a valid regular expression",
+                          sl_cli_str(&args, "topic"));
+    } else if (!actions[chosen].check || (rc = actions[chosen].check(&args)) == 0) {
         rd_kafka_conf_t *conf = sl_cli_conf_new(&args, &rc);
         struct sl_cli_client *cl =
-            conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, false, &rc) : NULL;
+            conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, true, &rc) : NULL;
         if (cl) {
             rc = actions[chosen].fn(cl, &args);
             sl_cli_client_free(cl);
