@@ -32,6 +32,7 @@
 #include "proto/gen/Fetch.h"
 #include "proto/gen/errors.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 struct fetch;
 
@@ -55,20 +56,58 @@ struct fetch {
     bool parked;                          /* counted in the fetch purgatory gauge */
 };
 
+/* read_committed: the aborted transactions overlapping [from, to), for
+ * the consumer to drop (Kafka's AbortedTransactions). */
+static void aborted_txns(struct fetch_part *fp, int64_t from, int64_t to)
+{
+    struct sl_pstate_aborted stack[16], *ab = stack;
+    int n = sl_pstate_aborted(fp->part->pstate, from, to, ab, 16);
+    struct sl_FetchResponse_PartitionData *r = fp->resp;
+    r->AbortedTransactions_n = 0;
+    if (n == 0)
+        return;
+    struct sl_arena *a = &fp->f->call->req->arena;
+    if (n > 16) {
+        int cap = n + 16; /* more may have been added meanwhile */
+        if (!(ab = sl_arena_alloc(a, sizeof(*ab) * (size_t)cap)))
+            return;
+        n = sl_pstate_aborted(fp->part->pstate, from, to, ab, cap);
+        if (n > cap)
+            n = cap;
+    }
+    r->AbortedTransactions = sl_arena_alloc(a, sizeof(*r->AbortedTransactions) * (size_t)n);
+    if (!r->AbortedTransactions)
+        return;
+    for (int i = 0; i < n; i++) {
+        sl_FetchResponse_AbortedTransaction_init(&r->AbortedTransactions[i]);
+        r->AbortedTransactions[i].ProducerId = ab[i].producer_id;
+        r->AbortedTransactions[i].FirstOffset = ab[i].first_offset;
+    }
+    r->AbortedTransactions_n = n;
+}
+
 static void read_part(struct fetch_part *fp, int64_t *budget, bool *first)
 {
     struct sl_FetchResponse_PartitionData *r = fp->resp;
     struct sl_part *part = fp->part;
     sl_obuf_fini(&fp->chain);
-    r->Records.chain = NULL;
+    /* Always a record set, empty on errors: Kafka never sends null records,
+     * and librdkafka fails to parse a partition that has them. */
+    r->Records.chain = &fp->chain;
     r->Records.mem = (struct sl_slice){NULL, 0};
     if (!part)
         return;
     int64_t hwm = sl_part_hwm(part);
     int64_t start = sl_log_start_offset(part->log);
     int64_t end = sl_log_end_offset(part->log);
+    /* The last stable offset: below the first open transaction, at most hwm.
+     * read_committed reads up to it (storage/producer_state.h). */
+    int64_t lso = sl_pstate_first_unstable(part->pstate);
+    if (lso > hwm)
+        lso = hwm;
+    bool committed = ((struct sl_FetchRequest *)fp->f->call->request)->IsolationLevel == 1;
     r->HighWatermark = hwm;
-    r->LastStableOffset = hwm;
+    r->LastStableOffset = lso;
     r->LogStartOffset = start;
     r->ErrorCode = SL_KERR_NONE;
     int64_t off = fp->req->FetchOffset;
@@ -77,22 +116,25 @@ static void read_part(struct fetch_part *fp, int64_t *budget, bool *first)
         return;
     }
     r->Records.chain = &fp->chain;
-    if (off >= hwm || (*budget <= 0 && !*first))
+    int64_t limit = committed ? lso : hwm;
+    if (committed && off < limit)
+        aborted_txns(fp, off, limit);
+    if (off >= limit || (*budget <= 0 && !*first))
         return;
     int64_t max = fp->req->PartitionMaxBytes;
     if (max > *budget)
         max = *budget;
     if (max <= 0)
         max = 1; /* the first batch is returned whole anyway */
-    int rc = sl_log_read(part->log, off, hwm, (size_t)max, &fp->chain);
+    int rc = sl_log_read(part->log, off, limit, (size_t)max, &fp->chain);
     if (rc == -ERANGE) {
+        sl_obuf_fini(&fp->chain);
         r->ErrorCode = SL_KERR_OFFSET_OUT_OF_RANGE;
-        r->Records.chain = NULL;
         return;
     }
     if (rc < 0) {
+        sl_obuf_fini(&fp->chain);
         r->ErrorCode = SL_KERR_KAFKA_STORAGE_ERROR;
-        r->Records.chain = NULL;
         return;
     }
     if (fp->chain.total_len) {
@@ -265,6 +307,7 @@ void sl_handle_Fetch(struct sl_call *call)
             r->PartitionIndex = fp->req->Partition;
             r->HighWatermark = -1;
             r->AbortedTransactions_n = -1;
+            r->Records.chain = &fp->chain;
             if (replica >= 0) {
                 r->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED; /* replicas only; no ClusterAction here */
             } else if (!t) {

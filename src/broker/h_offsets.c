@@ -4,6 +4,8 @@
  * Offsets past the high watermark are never revealed to clients.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "base/arena.h"
 #include "broker/handlers.h"
@@ -12,7 +14,9 @@
 #include "proto/gen/ListOffsets.h"
 #include "proto/gen/OffsetForLeaderEpoch.h"
 #include "proto/gen/errors.h"
+#include "record/batch.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 #define LATEST -1
 #define EARLIEST -2
@@ -39,9 +43,54 @@ static int16_t lookup(struct sl_call *call, const struct sl_image *img, struct s
     return 0;
 }
 
-static void list_one(struct sl_part *p, int64_t ts, struct sl_ListOffsetsResponse_ListOffsetsPartitionResponse *r)
+/* The batch at batch_offset narrowed to one record: the first whose
+ * timestamp is >= ts (exact false) or == ts (exact true), as Kafka answers
+ * per record while the indexes know batches. 0, or -ENOENT. */
+static int find_in_batch(struct sl_log *log, int64_t batch_offset, int64_t hwm, int64_t ts, bool exact,
+                         int64_t *offset, int64_t *ts_out)
+{
+    struct sl_obuf ob;
+    sl_obuf_init(&ob);
+    int rc = sl_log_read(log, batch_offset, hwm, 1, &ob);
+    uint8_t *buf = NULL;
+    if (rc == 0 && ob.total_len >= SL_BATCH_HEADER_SIZE && (buf = malloc(ob.total_len)))
+        rc = sl_obuf_flatten(&ob, buf);
+    else
+        rc = rc < 0 ? rc : -ENOENT;
+    sl_obuf_fini(&ob);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    struct sl_batch_hdr h;
+    sl_batch_hdr_decode(buf, SL_BATCH_HEADER_SIZE, &h);
+    size_t size = sl_batch_size(&h);
+    struct sl_batch_iter it;
+    rc = -ENOENT;
+    if (size <= ob.total_len && sl_batch_iter_init(&it, buf, size, 0) == 0) {
+        struct sl_record r;
+        while (sl_batch_iter_next(&it, &r) == 1) {
+            if (r.offset >= hwm)
+                break;
+            if (exact ? r.timestamp == ts : r.timestamp >= ts) {
+                *offset = r.offset;
+                *ts_out = r.timestamp;
+                rc = 0;
+                break;
+            }
+        }
+    }
+    sl_batch_iter_fini(&it);
+    free(buf);
+    return rc;
+}
+
+static void list_one(struct sl_part *p, int64_t ts, bool read_committed,
+                     struct sl_ListOffsetsResponse_ListOffsetsPartitionResponse *r)
 {
     int64_t hwm = sl_part_hwm(p);
+    if (read_committed && sl_pstate_first_unstable(p->pstate) < hwm)
+        hwm = sl_pstate_first_unstable(p->pstate); /* the last stable offset bounds read_committed */
     r->LeaderEpoch = __atomic_load_n(&p->leader_epoch, __ATOMIC_ACQUIRE);
     r->Timestamp = -1;
     switch (ts) {
@@ -55,6 +104,9 @@ static void list_one(struct sl_part *p, int64_t ts, struct sl_ListOffsetsRespons
     case MAX_TIMESTAMP: {
         int64_t off, t;
         if (sl_log_max_timestamp(p->log, &off, &t) == 0 && off < hwm) {
+            int64_t roff, rts;
+            if (find_in_batch(p->log, off, hwm, t, true, &roff, &rts) == 0)
+                off = roff;
             r->Offset = off;
             r->Timestamp = t;
         } else {
@@ -65,6 +117,8 @@ static void list_one(struct sl_part *p, int64_t ts, struct sl_ListOffsetsRespons
     default: {
         int64_t off, t;
         int rc = ts >= 0 ? sl_log_offset_for_time(p->log, ts, &off, &t) : -EINVAL;
+        if (rc == 0 && off < hwm)
+            rc = find_in_batch(p->log, off, hwm, ts, false, &off, &t);
         if (rc == 0 && off < hwm) {
             r->Offset = off;
             r->Timestamp = t;
@@ -108,7 +162,7 @@ void sl_handle_ListOffsets(struct sl_call *call)
             struct sl_part *p;
             r->ErrorCode = lookup(call, img, rt->Name, rp->PartitionIndex, rp->CurrentLeaderEpoch, &p);
             if (p) {
-                list_one(p, rp->Timestamp, r);
+                list_one(p, rp->Timestamp, call->version >= 2 && req->IsolationLevel == 1, r);
                 sl_part_unref(p);
             }
         }

@@ -27,6 +27,8 @@
 #include "record/batch.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
+#include "txn/tc.h"
 
 struct produce {
     struct sl_call *call;
@@ -115,10 +117,36 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
         sl_batch_set_log_append_time(batch, rec.len, now);
         r->LogAppendTimeMs = now;
     }
-    int64_t base;
+    int64_t base, next;
+    int rc = 0;
     pthread_mutex_lock(&part->lock);
-    int rc = sl_log_append(part->log, batch, rec.len, __atomic_load_n(&part->leader_epoch, __ATOMIC_ACQUIRE),
-                           &base);
+    if (hdr.producer_id >= 0 || sl_batch_is_transactional(&hdr)) {
+        /* Idempotence (storage/producer_state.h): a retry of one of the
+         * producer's last batches gets its original offset, nothing appended. */
+        int64_t dup_last;
+        int chk = sl_pstate_check(part->pstate, &hdr, &base, &dup_last);
+        /* KIP-890 part 1: a transactional batch only into a partition of the
+         * producer's ongoing transaction. Checked under the partition lock,
+         * which the coordinator takes to write its marker after closing the
+         * transaction to writes, so no batch lands after the marker. */
+        if (chk == 0 && sl_batch_is_transactional(&hdr))
+            chk = sl_txn_verify(hdr.producer_id, hdr.producer_epoch, topic, pd->Index);
+        if (chk == SL_PSTATE_DUPLICATE) {
+            pthread_mutex_unlock(&part->lock);
+            r->BaseOffset = base;
+            r->LogStartOffset = sl_log_start_offset(part->log);
+            next = dup_last + 1;
+            goto durable;
+        }
+        if (chk) {
+            pthread_mutex_unlock(&part->lock);
+            err = (int16_t)chk;
+            goto out;
+        }
+    }
+    rc = sl_log_append(part->log, batch, rec.len, __atomic_load_n(&part->leader_epoch, __ATOMIC_ACQUIRE), &base);
+    if (rc == 0)
+        sl_pstate_appended(part->pstate, &hdr, batch, rec.len, base, sl_clock_wall_ms());
     pthread_mutex_unlock(&part->lock);
     if (rc < 0) {
         SL_ERROR("produce", "append to %s-%d failed: %s", part->topic, part->index, strerror(-rc));
@@ -130,7 +158,8 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
     __atomic_fetch_add(&part->messages_in, (uint64_t)(hdr.records_count > 0 ? hdr.records_count : 0),
                        __ATOMIC_RELAXED);
     r->LogStartOffset = sl_log_start_offset(part->log);
-    int64_t next = base + hdr.last_offset_delta + 1;
+    next = base + hdr.last_offset_delta + 1;
+durable:
     if (!__atomic_load_n(&part->flush_before_ack, __ATOMIC_ACQUIRE)) {
         /* Kafka's page-cache model, chosen by log.flush.interval.* or the
          * topic's flush.*: visible and acknowledged now, synced soon after. */

@@ -50,4 +50,9 @@ void sl_handle_DescribeGroups(struct sl_call *call);
 void sl_handle_ListGroups(struct sl_call *call);
 void sl_handle_DeleteGroups(struct sl_call *call);
 
+/* h_txn.c */
+void sl_handle_InitProducerId(struct sl_call *call);
+void sl_handle_TxnCoordinator(struct sl_call *call); /* the txn/tc.h APIs */
+void sl_handle_DescribeProducers(struct sl_call *call);
+
 #endif

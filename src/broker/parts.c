@@ -22,6 +22,7 @@
 #include "meta/image.h"
 #include "net/net.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 
 struct sl_parts {
     struct sl_broker *broker;
@@ -92,6 +93,8 @@ void sl_part_unref(struct sl_part *p)
 {
     if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    sl_pstate_close(p->pstate, p->log && !p->deleted);
+    p->pstate = NULL;
     if (p->log)
         sl_log_close(p->log);
     if (p->deleted) {
@@ -217,6 +220,15 @@ static int open_part(struct sl_parts *parts, const struct sl_image *img, const s
     int rc = sl_log_open(p->dir, &lc, &p->log);
     if (rc < 0) {
         SL_ERROR("parts", "cannot open partition %s: %s", p->dir, strerror(-rc));
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return rc;
+    }
+    rc = sl_pstate_open(p->dir, p->log, parts->broker->conf ? parts->broker->conf->producer_id_expiration_ms : 0,
+                        &p->pstate);
+    if (rc < 0) {
+        SL_ERROR("parts", "cannot load the producer state of %s: %s", p->dir, strerror(-rc));
+        sl_log_close(p->log);
         pthread_mutex_destroy(&p->lock);
         free(p);
         return rc;

@@ -56,6 +56,7 @@ struct sl_part {
     char topic[256];           /* topic name */
     int32_t index;             /* partition index */
     struct sl_log *log;        /* owned; closed with the last reference */
+    struct sl_pstate *pstate;  /* producer state (storage/producer_state.h); owned; part->lock */
     struct sl_broker *broker;
     pthread_mutex_t lock;      /* serializes appends; guards waiters */
     struct sl_list waiters;    /* struct sl_part_waiter, woken when hwm moves */

@@ -123,9 +123,75 @@ static bool store_topic_exists(void *ctx, struct sl_slice topic, int32_t partiti
     return ok;
 }
 
+/* Transactional offset commits seen while loading, by producer id, until
+ * their COMMIT (applied) or ABORT (dropped) marker. */
+struct txn_pending {
+    struct txn_pending *next;
+    int64_t producer_id;
+    uint8_t *batch;             /* copy of the transactional batch */
+    size_t len;
+};
+
+static void txn_apply(struct sl_coord *coord, int32_t partition, struct txn_pending *tp)
+{
+    struct sl_batch_iter it;
+    if (sl_batch_iter_init(&it, tp->batch, tp->len, 0) == 0) {
+        struct sl_record r;
+        while (sl_batch_iter_next(&it, &r) == 1)
+            sl_gc_replay(&coord->gc, partition, r.key, r.value);
+    }
+    sl_batch_iter_fini(&it);
+}
+
+/* A transactional data batch is kept; a marker applies or drops what its
+ * producer kept. Returns the records applied. */
+static long txn_batch(struct sl_coord *coord, struct txn_pending **txns, int32_t partition, const uint8_t *p,
+                      size_t size, const struct sl_batch_hdr *hdr)
+{
+    if (!sl_batch_is_control(hdr)) {
+        struct txn_pending *tp = calloc(1, sizeof(*tp));
+        SL_ASSERT(tp != NULL);
+        tp->producer_id = hdr->producer_id;
+        tp->batch = malloc(size);
+        SL_ASSERT(tp->batch != NULL);
+        memcpy(tp->batch, p, size);
+        tp->len = size;
+        struct txn_pending **tail = txns;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = tp;
+        return 0;
+    }
+    bool commit = false;
+    struct sl_batch_iter it;
+    if (sl_batch_iter_init(&it, p, size, 0) == 0) {
+        struct sl_record r;
+        if (sl_batch_iter_next(&it, &r) == 1 && r.key.p && r.key.len >= 4)
+            commit = ((r.key.p[2] << 8) | r.key.p[3]) == SL_CONTROL_COMMIT;
+    }
+    sl_batch_iter_fini(&it);
+    long n = 0;
+    for (struct txn_pending **pp = txns; *pp;) {
+        struct txn_pending *tp = *pp;
+        if (tp->producer_id != hdr->producer_id) {
+            pp = &tp->next;
+            continue;
+        }
+        if (commit) {
+            txn_apply(coord, partition, tp);
+            n += tp->batch ? 1 : 0;
+        }
+        *pp = tp->next;
+        free(tp->batch);
+        free(tp);
+    }
+    return n;
+}
+
 /* Reads the whole partition back into group state. 0 or -errno. */
 static int load_partition(struct sl_coord *coord, int32_t partition, struct sl_part *part)
 {
+    struct txn_pending *txns = NULL; /* open transactions' offsets (never applied if still open) */
     int64_t t0 = sl_clock_mono_ms();
     struct sl_log *log = part->log;
     int64_t off = sl_log_start_offset(log), end = sl_log_end_offset(log);
@@ -156,7 +222,10 @@ static int load_partition(struct sl_coord *coord, int32_t partition, struct sl_p
             size_t size = sl_batch_size(&hdr);
             if (hdr.batch_length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD || pos + size > len)
                 break;
-            if (!sl_batch_is_control(&hdr)) {
+            if (sl_batch_is_transactional(&hdr)) {
+                /* TxnOffsetCommit (txn/tc.c): applied when the COMMIT marker follows. */
+                records += txn_batch(coord, &txns, partition, buf + pos, size, &hdr);
+            } else if (!sl_batch_is_control(&hdr)) {
                 struct sl_batch_iter it;
                 if (sl_batch_iter_init(&it, buf + pos, size, 0) == 0) {
                     struct sl_record r;
@@ -176,6 +245,12 @@ static int load_partition(struct sl_coord *coord, int32_t partition, struct sl_p
         if (next <= off)
             break; /* no progress: never loop */
         off = next;
+    }
+    while (txns) {
+        struct txn_pending *tp = txns;
+        txns = tp->next;
+        free(tp->batch);
+        free(tp);
     }
     sl_gc_loaded(&coord->gc, partition);
     if (records)
@@ -236,8 +311,22 @@ static void load_all(struct sl_coord *coord)
 
 /* ---- the thread ------------------------------------------------------------------- */
 
+#define COORD_CALL (-1) /* api_key of an sl_coord_call op */
+
+struct coord_call {
+    struct sl_gop op;           /* first: the queue holds &op */
+    void (*fn)(struct sl_gc *gc, void *arg);
+    void *arg;
+};
+
 static void run_op(struct sl_coord *coord, struct sl_gop *op)
 {
+    if (op->api_key == COORD_CALL) {
+        struct coord_call *c = (struct coord_call *)op;
+        c->fn(&coord->gc, c->arg);
+        free(c);
+        return;
+    }
     if (op->api_key == SL_API_ListGroups)
         load_all(coord);
     sl_gc_handle(&coord->gc, op);
@@ -366,6 +455,25 @@ void sl_coord_submit(struct sl_coord *coord, struct sl_gop *op)
         return;
     }
     sl_list_push_back(&coord->op_q, &op->link);
+    pthread_cond_signal(&coord->cond);
+    pthread_mutex_unlock(&coord->lock);
+}
+
+void sl_coord_call(struct sl_coord *coord, void (*fn)(struct sl_gc *gc, void *arg), void *arg)
+{
+    struct coord_call *c = calloc(1, sizeof(*c));
+    SL_ASSERT(c != NULL);
+    c->op.api_key = COORD_CALL;
+    c->fn = fn;
+    c->arg = arg;
+    pthread_mutex_lock(&coord->lock);
+    if (coord->stopping) {
+        pthread_mutex_unlock(&coord->lock);
+        free(c);
+        fn(NULL, arg);
+        return;
+    }
+    sl_list_push_back(&coord->op_q, &c->op.link);
     pthread_cond_signal(&coord->cond);
     pthread_mutex_unlock(&coord->lock);
 }

@@ -33,6 +33,11 @@ struct sl_coord *sl_coord_get(struct sl_broker *broker);
 /* Queues op; op->done runs on the coordinator thread (or on the calling
  * thread, with NOT_COORDINATOR, once the coordinator is stopping). Thread: any. */
 void sl_coord_submit(struct sl_coord *coord, struct sl_gop *op);
+/* Runs fn(gc, arg) on the coordinator thread, in queue order; when the
+ * coordinator is stopping, fn(NULL, arg) runs on the calling thread instead
+ * (to free arg). The transaction coordinator (txn/tc.c) applies the offsets
+ * of a committed transaction this way. Thread: any. */
+void sl_coord_call(struct sl_coord *coord, void (*fn)(struct sl_gc *gc, void *arg), void *arg);
 /* Stops the coordinator if it was started: runs what is queued, answers
  * every parked operation with NOT_COORDINATOR, frees group state, joins the
  * thread. Thread: main, see above. */

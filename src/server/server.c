@@ -24,6 +24,7 @@
 #include "base/diag.h"
 #include "broker/broker.h"
 #include "broker/logmgr.h"
+#include "txn/tc.h"
 #include "broker/parts.h"
 #include "conf/conf.h"
 #include "http/http.h"
@@ -206,6 +207,10 @@ int sl_server_main(int argc, char **argv)
         SL_ERROR("server", "cannot start event loops: %s", strerror(-rc));
         goto out;
     }
+    if ((rc = sl_txn_start(&broker)) < 0) {
+        SL_ERROR("server", "cannot start the transaction coordinator: %s", strerror(-rc));
+        goto out;
+    }
     for (int i = 0; i < broker.listeners_n; i++)
         printf("listening %s %s:%d\n", broker.listeners[i].name, broker.listeners[i].adv_host,
                broker.listeners[i].adv_port);
@@ -231,6 +236,7 @@ out:
      * sl_net_free, on this thread. Logs close last, cleanly. */
     if (net)
         sl_net_stop(net, SHUTDOWN_GRACE_MS);
+    sl_txn_shutdown(); /* it still writes through the controller and the parts */
     if (broker.ctl)
         sl_controller_close(broker.ctl);
     if (broker.flusher)

@@ -292,9 +292,12 @@ int sl_pstate_aborted(struct sl_pstate *ps, int64_t from, int64_t to, struct sl_
         else
             hi = mid;
     }
-    for (size_t i = lo; i < ps->ab_n && k < cap; i++)
-        if (ps->aborted[i].first_offset < to)
-            out[k++] = ps->aborted[i];
+    for (size_t i = lo; i < ps->ab_n; i++)
+        if (ps->aborted[i].first_offset < to) {
+            if (k < cap)
+                out[k] = ps->aborted[i];
+            k++;
+        }
     pthread_mutex_unlock(&ps->ab_lock);
     return k;
 }

@@ -71,8 +71,9 @@ struct sl_pstate_aborted {        /* one aborted transaction (a .txnindex entry)
 };
 
 /* The aborted transactions overlapping [from, to): last_offset >= from and
- * first_offset < to, in order of first offset, at most cap of them into
- * out. Returns how many. Any thread. */
+ * first_offset < to, in marker order, at most cap of them into out.
+ * Returns how many there are (may exceed cap: call again with more room).
+ * Any thread. */
 int  sl_pstate_aborted(struct sl_pstate *ps, int64_t from, int64_t to, struct sl_pstate_aborted *out, int cap);
 
 /* Removes producers idle longer than the expiration (and not in a

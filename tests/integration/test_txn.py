@@ -205,5 +205,116 @@ class ConfluentIdempotent(unittest.TestCase):
                 self.assertEqual(seq, sorted(seq), "order within partition %d" % part)
 
 
+def list_offsets_isolation(port, topic, partition, isolation):
+    """ListOffsets v4 latest with an isolation level: the offset."""
+    body = (int32(-1) + bytes([isolation]) + int32(1) + string(topic) + int32(1)
+            + int32(partition) + int32(-1) + int64(-1))
+    resp = d.raw_request(port, d.LIST_OFFSETS, 4, body)
+    r = d.Reader(resp)
+    r.int32()
+    r.int32()
+    res = []
+    r.array(lambda r: (r.string(), r.array(lambda r: res.append((r.int32(), r.int16(), r.int64(), r.int64(),
+                                                                 r.int32())))))
+    return res[0][3]
+
+
+def txn_producer(broker, tid, **extra):
+    from confluent_kafka import Producer
+    conf = producer_conf(broker, **{"transactional.id": tid, "transaction.timeout.ms": 30000, "linger.ms": 5})
+    conf.update(extra)
+    conf["message.timeout.ms"] = min(conf["message.timeout.ms"], conf["transaction.timeout.ms"])
+    p = Producer(conf)
+    p.init_transactions(30)
+    return p
+
+
+class ConfluentTransactions(SharedBroker):
+    def test_commit_and_abort_read_committed(self):
+        create_topic(self, self.broker, "tx-ca", partitions=2)
+        p = txn_producer(self.broker, "tx-ca-1")
+        p.begin_transaction()
+        for i in range(10):
+            p.produce("tx-ca", value=b"c1-%d" % i, partition=i % 2)
+        p.commit_transaction(30)
+        p.begin_transaction()
+        for i in range(10):
+            p.produce("tx-ca", value=b"a-%d" % i, partition=i % 2)
+        p.flush(30)
+        p.abort_transaction(30)
+        p.begin_transaction()
+        for i in range(10):
+            p.produce("tx-ca", value=b"c2-%d" % i, partition=i % 2)
+        p.commit_transaction(30)
+        committed = consume_all(self.broker, "tx-ca", 2, None, "read_committed", timeout=30)
+        vals = sorted(v for _, _, v in committed)
+        self.assertEqual(vals, sorted([b"c1-%d" % i for i in range(10)] + [b"c2-%d" % i for i in range(10)]))
+        uncommitted = consume_all(self.broker, "tx-ca", 2, None, "read_uncommitted", timeout=30)
+        self.assertEqual(len(uncommitted), 30)
+        for part in (0, 1):
+            self.assertEqual(list_offsets_isolation(self.broker.port, "tx-ca", part, 1),
+                             list_offsets_isolation(self.broker.port, "tx-ca", part, 0))
+
+    def test_open_transaction_holds_the_lso(self):
+        create_topic(self, self.broker, "tx-lso")
+        port = self.broker.port
+        self.assertEqual(d.produce(port, "tx-lso", 0, d.encode_batch([(None, b"plain")]))[:2], (0, 0))
+        p = txn_producer(self.broker, "tx-lso-1")
+        p.begin_transaction()
+        p.produce("tx-lso", value=b"open", partition=0)
+        p.flush(30)
+        d.wait_for(lambda: d.list_offsets(port, "tx-lso", 0)[2] == 2, 10, "hwm 2")
+        self.assertEqual(list_offsets_isolation(port, "tx-lso", 0, 1), 1)  # LSO stops at the open transaction
+        p.commit_transaction(30)
+        self.assertEqual(list_offsets_isolation(port, "tx-lso", 0, 1), 3)  # past the marker
+
+    def test_zombie_is_fenced(self):
+        from confluent_kafka import KafkaException
+        create_topic(self, self.broker, "tx-z")
+        p1 = txn_producer(self.broker, "tx-z-1")
+        p1.begin_transaction()
+        p1.produce("tx-z", value=b"zombie", partition=0)
+        p1.flush(30)
+        p2 = txn_producer(self.broker, "tx-z-1")  # fences p1 and aborts its transaction
+        p2.begin_transaction()
+        p2.produce("tx-z", value=b"new", partition=0)
+        p2.commit_transaction(30)
+        with self.assertRaises(KafkaException) as cm:
+            p1.produce("tx-z", value=b"zombie2", partition=0)
+            p1.commit_transaction(30)
+        err = cm.exception.args[0]
+        self.assertTrue(err.fatal() or err.txn_requires_abort(), str(err))
+        vals = [v for _, _, v in consume_all(self.broker, "tx-z", 1, None, "read_committed", timeout=30)]
+        self.assertEqual(vals, [b"new"])
+
+
+class TransactionCrash(unittest.TestCase):
+    def test_kill9_mid_transaction_aborts_on_timeout(self):
+        with fixed_port_broker("tx-kill9") as b:
+            create_topic(self, b, "tx-k")
+            p = txn_producer(b, "tx-k-1", **{"transaction.timeout.ms": 4000, "socket.timeout.ms": 4000})
+            p.begin_transaction()
+            for i in range(5):
+                p.produce("tx-k", value=b"lost-%d" % i, partition=0)
+            p.flush(30)
+            p2 = txn_producer(b, "tx-k-2")
+            p2.begin_transaction()
+            p2.produce("tx-k", value=b"kept", partition=0)
+            p2.commit_transaction(30)
+            b.kill9()
+            del p
+            b.start()
+            end = d.list_offsets(b.port, "tx-k", 0)[2]
+            self.assertEqual(list_offsets_isolation(b.port, "tx-k", 0, 1), 0)
+            # transaction.timeout.ms later the coordinator aborts: the LSO reaches the end
+            d.wait_for(lambda: list_offsets_isolation(b.port, "tx-k", 0, 1) > end, 20, "LSO past the aborted txn")
+            vals = [v for _, _, v in consume_all(b, "tx-k", 1, None, "read_committed", timeout=30)]
+            self.assertEqual(vals, [b"kept"])
+            b.restart()  # the aborted index (.txnindex) survives a restart
+            vals = [v for _, _, v in consume_all(b, "tx-k", 1, None, "read_committed", timeout=30)]
+            self.assertEqual(vals, [b"kept"])
+            self.assertTrue(glob.glob(os.path.join(b.data_dir, "tx-k-0", "*.txnindex")))
+
+
 if __name__ == "__main__":
     unittest.main()
