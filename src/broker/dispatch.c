@@ -59,6 +59,14 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_DescribeGroups] = {0, 5, sl_handle_DescribeGroups},
     [SL_API_ListGroups] = {0, 5, sl_handle_ListGroups},
     [SL_API_DeleteGroups] = {0, 2, sl_handle_DeleteGroups},
+    [SL_API_InitProducerId] = {0, 5, sl_handle_InitProducerId},
+    [SL_API_AddPartitionsToTxn] = {0, 5, sl_handle_TxnCoordinator},
+    [SL_API_AddOffsetsToTxn] = {0, 4, sl_handle_TxnCoordinator},
+    [SL_API_EndTxn] = {0, 4, sl_handle_TxnCoordinator},
+    [SL_API_TxnOffsetCommit] = {0, 4, sl_handle_TxnCoordinator},
+    [SL_API_DescribeTransactions] = {0, 0, sl_handle_TxnCoordinator},
+    [SL_API_ListTransactions] = {0, 1, sl_handle_TxnCoordinator},
+    [SL_API_DescribeProducers] = {0, 0, sl_handle_DescribeProducers},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)
