@@ -675,8 +675,9 @@ static int scan_log(struct sl_pstate *ps, int64_t from, int64_t now_ms)
             if (hdr.batch_length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD || pos + size > len)
                 break;
             if (hdr.producer_id >= 0 && sl_batch_last_offset(&hdr) >= from)
-                apply_batch(ps, &hdr, buf + pos, size, hdr.base_offset,
-                            hdr.max_timestamp < now_ms ? hdr.max_timestamp : now_ms);
+                /* Rescanned producers count as active now: a batch's own
+                 * timestamp is the client's and may be far in the past. */
+                apply_batch(ps, &hdr, buf + pos, size, hdr.base_offset, now_ms);
             next = sl_batch_last_offset(&hdr) + 1;
             pos += size;
         }

@@ -316,5 +316,71 @@ class TransactionCrash(unittest.TestCase):
             self.assertTrue(glob.glob(os.path.join(b.data_dir, "tx-k-0", "*.txnindex")))
 
 
+class ConsumeTransformProduce(unittest.TestCase):
+    """RELIABILITY.md T3: copy 100k records in transactions of ~750 with
+    send_offsets_to_transaction; the output equals the input, 0 duplicates."""
+
+    N = int(os.environ.get("SLUICE_TXN_COPY_N", "100000"))
+    BATCH = 750
+
+    def test_copy_exactly_once(self):
+        from confluent_kafka import Consumer, Producer, TopicPartition
+        with Broker(name="tx-copy") as b:
+            create_topic(self, b, "cp-in", partitions=3)
+            create_topic(self, b, "cp-out", partitions=3)
+            p = Producer(producer_conf(b, **{"linger.ms": 20, "enable.idempotence": True,
+                                              "queue.buffering.max.messages": 200000}))
+            for i in range(self.N):
+                while True:
+                    try:
+                        p.produce("cp-in", value=b"%d" % i, partition=i % 3)
+                        break
+                    except BufferError:
+                        p.poll(0.05)
+            self.assertEqual(p.flush(120), 0)
+            c = Consumer(consumer_conf(b, **{"group.id": "cp-group", "enable.auto.commit": False,
+                                              "isolation.level": "read_committed",
+                                              "session.timeout.ms": 10000}))
+            c.subscribe(["cp-in"])
+            tp = txn_producer(b, "cp-txn")
+            copied = 0
+            deadline = time.monotonic() + 600
+            while copied < self.N and time.monotonic() < deadline:
+                msgs = c.consume(self.BATCH, 1.0)
+                msgs = [m for m in msgs if not m.error()]
+                if not msgs:
+                    continue
+                tp.begin_transaction()
+                for m in msgs:
+                    tp.produce("cp-out", value=m.value(), partition=m.partition())
+                positions = c.position(c.assignment())
+                tp.send_offsets_to_transaction(positions, c.consumer_group_metadata(), 30)
+                tp.commit_transaction(60)
+                copied += len(msgs)
+            self.assertEqual(copied, self.N, "copied before the deadline")
+            committed = c.committed([TopicPartition("cp-in", i) for i in range(3)], 30)
+            c.close()
+            self.assertEqual(sum(t.offset for t in committed), self.N, "committed offsets cover the input")
+            out = consume_all(b, "cp-out", 3, self.N, "read_committed", timeout=180)
+            vals = [int(v) for _, _, v in out]
+            self.assertEqual(len(vals), self.N)
+            self.assertEqual(len(set(vals)), self.N, "duplicates in the output")
+            self.assertEqual(sorted(vals), list(range(self.N)))
+
+
+class Kafkajs(SharedBroker):
+    def test_idempotent_and_transactional(self):
+        if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "kafkajs")):
+            self.skipTest("kafkajs not installed: run scripts/setup.sh")
+        create_topic(self, self.broker, "js-tx", partitions=2)
+        p = subprocess.run(["node", os.path.join(JS_DIR, "txn_produce.js"), self.broker.bootstrap, "js-tx", "20"],
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        committed = sorted(v for _, _, v in consume_all(self.broker, "js-tx", 2, None, "read_committed", timeout=30))
+        want = sorted([b"idem-%d" % i for i in range(20)] + [b"commit-%d" % i for i in range(20)])
+        self.assertEqual(committed, want)
+        self.assertEqual(len(consume_all(self.broker, "js-tx", 2, None, "read_uncommitted", timeout=30)), 60)
+
+
 if __name__ == "__main__":
     unittest.main()
