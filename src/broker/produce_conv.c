@@ -22,11 +22,12 @@ static int16_t check_keys(const struct sl_slice *rec)
     struct sl_record r;
     int rc = sl_batch_iter_init(&it, rec->p, rec->len, 0);
     int16_t err = 0;
-    while (rc == 0 && (rc = sl_batch_iter_next(&it, &r)) == 1)
-        if (!r.key.p) {
-            err = SL_KERR_INVALID_RECORD;
-            break;
-        }
+    if (rc == 0)
+        while ((rc = sl_batch_iter_next(&it, &r)) == 1)
+            if (!r.key.p) {
+                err = SL_KERR_INVALID_RECORD;
+                break;
+            }
     sl_batch_iter_fini(&it);
     if (!err && rc < 0)
         err = rc == -EMSGSIZE ? SL_KERR_MESSAGE_TOO_LARGE : SL_KERR_CORRUPT_MESSAGE;

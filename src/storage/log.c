@@ -495,8 +495,10 @@ int sl_log_read(struct sl_log *log, int64_t offset, int64_t max_offset, size_t m
         if (start != UINT64_MAX)
             return sl_obuf_put_file(out, seg->log_fd, (off_t)start, stop - start, seg,
                                     release_range);
-        /* offset lies past this segment's batches: the next segment has it. */
-        if (atomic_load(&seg->next_offset) > offset || pos < limit) {
+        /* offset lies past this segment's batches: the next segment has it
+         * (a compacted segment may end, or be empty, well before the next
+         * one's base; the active segment has no next and ends the read). */
+        if (pos < limit) {
             sl_seg_release(seg);
             return 0;
         }
