@@ -28,6 +28,7 @@
 #include "storage/checkpoint.h"
 #include "storage/cleaner.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 #include "storage/retention.h"
 
 #define CHECKPOINT_INTERVAL_MS 60000 /* log.flush.offset.checkpoint.interval.ms */
@@ -271,7 +272,12 @@ static bool clean_pass(struct sl_logmgr *lm)
         struct sl_part_cleanup *c = &p->cleanup;
         if (!__atomic_load_n(&c->policy_compact, __ATOMIC_RELAXED))
             continue;
+        /* Never past the first unstable offset (open transactions), the
+         * high watermark or what is synced. */
         int64_t hwm = sl_part_hwm(p), durable = sl_log_durable_offset(p->log);
+        int64_t lso = p->pstate ? sl_pstate_first_unstable(p->pstate) : INT64_MAX;
+        if (lso < hwm)
+            hwm = lso;
         struct sl_clean_conf cc = {
             .now_ms = sl_clock_wall_ms(),
             .delete_retention_ms = __atomic_load_n(&c->delete_retention_ms, __ATOMIC_RELAXED),
