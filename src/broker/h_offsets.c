@@ -53,6 +53,7 @@ static int find_in_batch(struct sl_log *log, int64_t batch_offset, int64_t hwm, 
     sl_obuf_init(&ob);
     int rc = sl_log_read(log, batch_offset, hwm, 1, &ob);
     uint8_t *buf = NULL;
+    size_t len = ob.total_len; /* sl_obuf_fini below clears it */
     if (rc == 0 && ob.total_len >= SL_BATCH_HEADER_SIZE && (buf = malloc(ob.total_len)))
         rc = sl_obuf_flatten(&ob, buf);
     else
@@ -65,9 +66,9 @@ static int find_in_batch(struct sl_log *log, int64_t batch_offset, int64_t hwm, 
     struct sl_batch_hdr h;
     sl_batch_hdr_decode(buf, SL_BATCH_HEADER_SIZE, &h);
     size_t size = sl_batch_size(&h);
-    struct sl_batch_iter it;
+    struct sl_batch_iter it = {0}; /* fini is safe even when init is not reached */
     rc = -ENOENT;
-    if (size <= ob.total_len && sl_batch_iter_init(&it, buf, size, 0) == 0) {
+    if (size <= len && sl_batch_iter_init(&it, buf, size, 0) == 0) {
         struct sl_record r;
         while (sl_batch_iter_next(&it, &r) == 1) {
             if (r.offset >= hwm)
