@@ -74,6 +74,12 @@ bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)
     if (api_key < 0 || api_key > SL_API_MAX || !handlers[api_key].fn)
         return false;
     *min = handlers[api_key].min;
+    /* KAFKA-18659: librdkafka before 2.10 compresses only when the broker
+     * lists Produce from v0, so Kafka 4.0 advertises 0 while refusing
+     * v0-v2 like any unsupported version. Sluice does the same (see
+     * docs/compatibility.md). */
+    if (api_key == SL_API_Produce)
+        *min = 0;
     *max = handlers[api_key].max;
     return true;
 }

@@ -106,6 +106,8 @@ static int16_t append_one(struct produce *pr, const struct sl_image *img, struct
     };
     struct sl_batch_hdr hdr;
     err = sl_batch_validate(rec.p, rec.len, &opts, &hdr);
+    if (!err && sl_batch_codec(&hdr) == SL_CODEC_ZSTD && call->version < 7)
+        err = SL_KERR_UNSUPPORTED_COMPRESSION_TYPE; /* zstd came with Produce v7 (KIP-110) */
     if (!err) /* compacted topics: keys; compression.type: conversion */
         err = sl_produce_convert(part, &call->req->arena, &rec, &hdr);
     if (err)
