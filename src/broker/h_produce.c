@@ -25,6 +25,7 @@
 #include "proto/gen/Produce.h"
 #include "proto/gen/errors.h"
 #include "record/batch.h"
+#include "record/compress.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
 #include "storage/producer_state.h"
