@@ -24,6 +24,7 @@
 #include "base/diag.h"
 #include "broker/broker.h"
 #include "broker/logmgr.h"
+#include "coord/coord.h"
 #include "txn/tc.h"
 #include "broker/parts.h"
 #include "conf/conf.h"
@@ -241,6 +242,9 @@ out:
         sl_controller_close(broker.ctl);
     if (broker.flusher)
         sl_flusher_free(broker.flusher);
+    /* Parked joins and syncs are answered NOT_COORDINATOR; their posts run
+     * in sl_net_free below. */
+    sl_coord_shutdown();
     if (net)
         sl_net_free(net);
     /* Retention and cleaner stop before the logs close; the offset
