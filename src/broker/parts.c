@@ -170,14 +170,26 @@ static void apply_configs(struct sl_part *p, const struct sl_image *img, const s
                strcmp(v, "LogAppendTime") == 0;
     __atomic_store_n(&p->log_append_time, lat, __ATOMIC_RELEASE);
     sl_logmgr_apply_configs(&p->cleanup, img, node, t, conf);
-    if (!lc)
-        return;
+    /* Segment settings: into lc before the log is opened, else into the open
+     * log under the writer's lock, for the next append (Kafka's
+     * LogConfig update on a topic or broker config change). */
+    struct sl_log_conf now;
+    if (!lc) {
+        sl_log_conf_default(&now);
+        lc = &now;
+    }
     lc->segment_bytes = sl_cfg_topic_int(img, conf, node, t, "segment.bytes", conf->log_segment_bytes);
     lc->segment_ms = sl_cfg_topic_int(img, conf, node, t, "segment.ms", conf->log_roll_ms);
+    lc->segment_jitter_ms = sl_cfg_topic_int(img, conf, node, t, "segment.jitter.ms", conf->log_roll_jitter_ms);
     lc->index_interval_bytes =
         (int32_t)sl_cfg_topic_int(img, conf, node, t, "index.interval.bytes", conf->log_index_interval_bytes);
     lc->segment_index_bytes =
         sl_cfg_topic_int(img, conf, node, t, "segment.index.bytes", conf->log_index_size_max_bytes);
+    if (lc == &now && p->log) {
+        pthread_mutex_lock(&p->lock);
+        sl_log_set_conf(p->log, &now);
+        pthread_mutex_unlock(&p->lock);
+    }
 }
 
 static void write_partition_metadata(const char *dir, const struct sl_uuid *id)

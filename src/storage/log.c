@@ -160,6 +160,8 @@ static void epochs_truncate_end(struct sl_log *log, int64_t end)
         save_epochs(log);
 }
 
+static void draw_jitter(struct sl_log *log);
+
 int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log **out)
 {
     int rc;
@@ -235,6 +237,7 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
         goto fail;
     }
     atomic_store(&log->durable_offset, leo);
+    draw_jitter(log);
     if ((rc = load_epochs(log)) < 0)
         goto fail;
     epochs_truncate_end(log, leo + 1);
@@ -328,6 +331,39 @@ size_t sl_log_segment_count(struct sl_log *log)
     return n;
 }
 
+/* Kafka's per-segment roll jitter: uniform in [0, min(jitter, segment.ms)). */
+static void draw_jitter(struct sl_log *log)
+{
+    int64_t j = log->conf.segment_jitter_ms, ms = log->conf.segment_ms;
+    if (j > ms)
+        j = ms;
+    if (j <= 0) {
+        log->roll_jitter_ms = 0;
+        return;
+    }
+    uint64_t x = (uint64_t)sl_clock_mono_ns() ^ ((uint64_t)(uintptr_t)log << 17);
+    x ^= x >> 33; /* splitmix64 finalizer */
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    log->roll_jitter_ms = (int64_t)(x % (uint64_t)j);
+}
+
+void sl_log_set_conf(struct sl_log *log, const struct sl_log_conf *conf)
+{
+    log->conf.segment_bytes = conf->segment_bytes;
+    log->conf.segment_ms = conf->segment_ms;
+    log->conf.segment_jitter_ms = conf->segment_jitter_ms;
+    log->conf.segment_index_bytes = conf->segment_index_bytes;
+    log->conf.index_interval_bytes = conf->index_interval_bytes;
+    log->conf.flush_messages = conf->flush_messages;
+    log->conf.flush_ms = conf->flush_ms;
+    /* The active segment keeps its jitter unless it no longer fits (Kafka
+     * draws it per segment), so it stays in [0, min(jitter, segment.ms)). */
+    int64_t bound = conf->segment_jitter_ms < conf->segment_ms ? conf->segment_jitter_ms : conf->segment_ms;
+    if (log->roll_jitter_ms > 0 && log->roll_jitter_ms >= bound)
+        draw_jitter(log);
+}
+
 static int roll(struct sl_log *log, int64_t base)
 {
     struct sl_seg *old = log->segs[log->nsegs - 1], *seg;
@@ -340,6 +376,7 @@ static int roll(struct sl_log *log, int64_t base)
         return rc;
     }
     atomic_store(&log->dir_dirty, true);
+    draw_jitter(log);
     /* The old segment's data is synced by the next sl_log_sync (its offsets
      * are above the durable offset); trimming the indexes is safe now. */
     if ((rc = sl_seg_seal(old)) < 0)
@@ -368,7 +405,8 @@ int sl_log_append(struct sl_log *log, uint8_t *batch, size_t len, int32_t leader
     if (size > 0 &&
         (size + len > (uint64_t)log->conf.segment_bytes || sl_seg_index_full(seg) ||
          last - seg->base_offset > INT32_MAX ||
-         (seg->first_append_ms >= 0 && now - seg->first_append_ms > log->conf.segment_ms))) {
+         (seg->first_append_ms >= 0 &&
+          now - seg->first_append_ms > log->conf.segment_ms - log->roll_jitter_ms))) {
         int rc = roll(log, base);
         if (rc < 0)
             return rc;

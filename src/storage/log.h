@@ -23,6 +23,7 @@ struct sl_log;
 struct sl_log_conf {
     int64_t segment_bytes;        /* log.segment.bytes, 1 GiB */
     int64_t segment_ms;           /* log.roll.ms, 7 days */
+    int64_t segment_jitter_ms;    /* log.roll.jitter.ms, 0: random ms subtracted from segment_ms per segment */
     int64_t segment_index_bytes;  /* log.index.size.max.bytes, 10 MiB */
     int32_t index_interval_bytes; /* log.index.interval.bytes, 4096 */
     int64_t flush_messages;       /* log.flush.interval.messages (for the caller's policy) */
@@ -32,6 +33,15 @@ struct sl_log_conf {
 };
 
 void sl_log_conf_default(struct sl_log_conf *conf);
+
+/* Replaces the segment settings (segment_bytes, segment_ms,
+ * segment_jitter_ms, segment_index_bytes, index_interval_bytes, flush_*)
+ * of an open log, as a dynamic topic config change does in Kafka: the next
+ * append decides a roll and places index entries with them; a new
+ * segment's index size and jitter apply from the next roll (the active
+ * segment's preallocated index keeps its size). recovery_point and
+ * log_start_offset are ignored. Writer only (the partition's lock). */
+void sl_log_set_conf(struct sl_log *log, const struct sl_log_conf *conf);
 
 /* Opens the log in dir (created if missing), recovering it as needed: with
  * the clean-shutdown marker the files are trusted (indexes rebuilt only when

@@ -15,7 +15,8 @@
 
 struct sl_log {
     char *dir;                      /* partition directory */
-    struct sl_log_conf conf;        /* copied at open */
+    struct sl_log_conf conf;        /* copied at open, segment settings by sl_log_set_conf; writer */
+    int64_t roll_jitter_ms;         /* the active segment's share of conf.segment_jitter_ms; writer */
     pthread_mutex_t segs_lock;      /* guards segs/nsegs (the array, not segment data) */
     struct sl_seg **segs;           /* by base offset; the last one is active */
     size_t nsegs;                   /* segments in segs */
