@@ -13,6 +13,7 @@
 #include "broker/handlers.h"
 #include "broker/topics.h"
 #include "conf/conf.h"
+#include "meta/configs.h"
 #include "meta/controller.h"
 #include "meta/ctl_topics.h"
 #include "meta/image.h"
@@ -33,16 +34,21 @@ static struct sl_slice arena_str(struct sl_arena *a, const char *s)
     return (struct sl_slice){p, p ? n : 0};
 }
 
-/* The topic's configs as CreateTopics v5+ reports them: every topic key,
- * from the request or the broker default. */
-static void fill_configs(struct sl_call *call, const struct sl_CreateTopicsRequest_CreatableTopic *t,
+/* The topic's configs as CreateTopics v5+ reports them: every topic key with
+ * the value and source a DescribeConfigs of the new topic gives (its own
+ * value from the request, else dynamic broker, <default>, static, default).
+ * Controller thread: img is the latest image. */
+static void fill_configs(struct sl_call *call, const struct sl_image *img,
+                         const struct sl_CreateTopicsRequest_CreatableTopic *t,
                          struct sl_CreateTopicsResponse_CreatableTopicResult *r)
 {
     struct sl_arena *a = &call->req->arena;
     size_t n;
     const struct sl_topic_config_key *keys = sl_topic_config_keys(&n);
     r->Configs = sl_arena_alloc(a, sizeof(*r->Configs) * n);
-    if (!r->Configs) {
+    struct sl_cfg_entry *e = malloc(sizeof(*e));
+    if (!r->Configs || !e) {
+        free(e);
         r->Configs_n = -1;
         return;
     }
@@ -50,21 +56,23 @@ static void fill_configs(struct sl_call *call, const struct sl_CreateTopicsReque
     for (size_t i = 0; i < n; i++) {
         struct sl_CreateTopicsResponse_CreatableTopicConfigs *c = &r->Configs[i];
         sl_CreateTopicsResponse_CreatableTopicConfigs_init(c);
-        c->Name = sl_slice_cstr(keys[i].name);
-        c->ConfigSource = 5; /* DEFAULT_CONFIG */
+        char own[SL_CFG_VALUE_MAX];
+        bool has_own = false;
         for (int32_t j = 0; j < t->Configs_n; j++)
             if (sl_slice_eq_cstr(t->Configs[j].Name, keys[i].name) && t->Configs[j].Value.p) {
-                c->Value = t->Configs[j].Value;
-                c->ConfigSource = 1; /* DYNAMIC_TOPIC_CONFIG */
+                snprintf(own, sizeof(own), "%.*s", SL_SLICE_FMT(t->Configs[j].Value));
+                has_own = true;
             }
-        if (c->ConfigSource == 5) {
-            char v[256];
-            sl_topic_config_default(call->broker->conf, &keys[i], v, sizeof(v));
-            c->Value = arena_str(a, v);
-            if (keys[i].broker_key && sl_conf_is_set(call->broker->conf, keys[i].broker_key))
-                c->ConfigSource = 4; /* STATIC_BROKER_CONFIG */
-        }
+        sl_cfg_describe_topic_own(img, call->broker->conf, call->broker->node_id, &keys[i],
+                                  has_own ? own : NULL, e);
+        c->Name = sl_slice_cstr(keys[i].name);
+        if (!e->null)
+            c->Value = arena_str(a, e->value);
+        c->ReadOnly = e->read_only;
+        c->ConfigSource = e->source;
+        c->IsSensitive = e->sensitive;
     }
+    free(e);
 }
 
 static void create_topics_op(struct sl_controller *ctl, void *arg)
@@ -146,7 +154,7 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
         r->TopicId = res.id;
         r->NumPartitions = res.partitions;
         r->ReplicationFactor = res.replication_factor;
-        fill_configs(call, t, r);
+        fill_configs(call, sl_controller_image(ctl), t, r);
     }
     sl_loop_post(call->req->loop, respond_on_loop, call);
 }

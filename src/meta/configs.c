@@ -209,6 +209,12 @@ void sl_cfg_describe_topic(const struct sl_image *img, const struct sl_conf *con
                            const struct sl_image_topic *t, const struct sl_topic_config_key *k,
                            struct sl_cfg_entry *e)
 {
+    sl_cfg_describe_topic_own(img, conf, node_id, k, t ? sl_image_topic_config(t, k->name) : NULL, e);
+}
+
+void sl_cfg_describe_topic_own(const struct sl_image *img, const struct sl_conf *conf, int32_t node_id,
+                               const struct sl_topic_config_key *k, const char *own, struct sl_cfg_entry *e)
+{
     bool sensitive = k->type == SL_CONF_PASSWORD;
     e->name = k->name;
     e->sensitive = sensitive;
@@ -216,12 +222,14 @@ void sl_cfg_describe_topic(const struct sl_image *img, const struct sl_conf *con
     e->type = (int8_t)(k->type + 1);
     e->doc = k->doc;
     e->synonyms_n = 0;
-    const char *own = t ? sl_image_topic_config(t, k->name) : NULL;
     if (own)
         add_synonym(e, k->name, own, SL_CFG_SRC_DYNAMIC_TOPIC, sensitive);
     if (k->broker_key)
         broker_chain_synonyms(img, conf, node_id, k->broker_key, sensitive, e);
-    sl_cfg_topic_value(img, conf, node_id, t, k->name, e->value, sizeof(e->value));
+    if (own)
+        copy(e->value, sizeof(e->value), own);
+    else
+        sl_cfg_topic_value(img, conf, node_id, NULL, k->name, e->value, sizeof(e->value));
     e->null = sensitive;
     if (e->null)
         e->value[0] = 0;

@@ -98,6 +98,11 @@ bool sl_cfg_describe_broker(const struct sl_image *img, const struct sl_conf *co
 void sl_cfg_describe_topic(const struct sl_image *img, const struct sl_conf *conf, int32_t node_id,
                            const struct sl_image_topic *t, const struct sl_topic_config_key *k,
                            struct sl_cfg_entry *e);
+/* The same for a topic given its own value of k (NULL: none) rather than by
+ * the image: CreateTopics, validateOnly included, reports what a
+ * DescribeConfigs of the created topic would. */
+void sl_cfg_describe_topic_own(const struct sl_image *img, const struct sl_conf *conf, int32_t node_id,
+                               const struct sl_topic_config_key *k, const char *own, struct sl_cfg_entry *e);
 
 /* Checks a dynamic broker config update. scratch: a copy of the static
  * configuration that the check may modify (sl_conf_set validates there).
