@@ -212,3 +212,6 @@ void sl_handle_OffsetDelete(struct sl_call *call) { group_submit(call); }
 void sl_handle_DescribeGroups(struct sl_call *call) { group_submit(call); }
 void sl_handle_ListGroups(struct sl_call *call) { group_submit(call); }
 void sl_handle_DeleteGroups(struct sl_call *call) { group_submit(call); }
+/* KIP-848: answered by coord/cgroup.c. */
+void sl_handle_ConsumerGroupHeartbeat(struct sl_call *call) { group_submit(call); }
+void sl_handle_ConsumerGroupDescribe(struct sl_call *call) { group_submit(call); }

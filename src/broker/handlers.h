@@ -49,6 +49,8 @@ void sl_handle_OffsetDelete(struct sl_call *call);
 void sl_handle_DescribeGroups(struct sl_call *call);
 void sl_handle_ListGroups(struct sl_call *call);
 void sl_handle_DeleteGroups(struct sl_call *call);
+void sl_handle_ConsumerGroupHeartbeat(struct sl_call *call);
+void sl_handle_ConsumerGroupDescribe(struct sl_call *call);
 
 /* h_txn.c */
 void sl_handle_InitProducerId(struct sl_call *call);

@@ -123,6 +123,36 @@ static bool store_topic_exists(void *ctx, struct sl_slice topic, int32_t partiti
     return ok;
 }
 
+/* KIP-848 consumer groups: every topic but the internal ones. */
+static int32_t store_topics(void *ctx, struct sl_arena *a, struct sl_gtopic **out)
+{
+    (void)ctx;
+    struct sl_image *img = sl_image_acquire();
+    int32_t n = 0;
+    *out = NULL;
+    if (!img)
+        return 0;
+    *out = sl_arena_alloc(a, sizeof(**out) * (size_t)(img->topics_n + 1));
+    if (!*out) {
+        sl_image_release(img);
+        return -ENOMEM;
+    }
+    for (int32_t i = 0; i < img->topics_n; i++) {
+        const struct sl_image_topic *t = img->by_name[i];
+        if (t->name[0] == '_' && t->name[1] == '_')
+            continue;
+        size_t len = strlen(t->name);
+        void *p = sl_arena_dup(a, t->name, len + 1);
+        if (!p) {
+            sl_image_release(img);
+            return -ENOMEM;
+        }
+        (*out)[n++] = (struct sl_gtopic){(struct sl_slice){p, len}, t->id, t->partitions_n};
+    }
+    sl_image_release(img);
+    return n;
+}
+
 /* Transactional offset commits seen while loading, by producer id, until
  * their COMMIT (applied) or ABORT (dropped) marker. */
 struct txn_pending {
@@ -429,12 +459,15 @@ struct sl_coord *sl_coord_get(struct sl_broker *broker)
             .max_size = c->group_max_size,
             .offset_metadata_max_bytes = c->offset_metadata_max_bytes,
             .offsets_retention_ms = (int64_t)c->offsets_retention_minutes * 60000,
+            .consumer_session_timeout_ms = c->group_consumer_session_timeout_ms,
+            .consumer_heartbeat_interval_ms = c->group_consumer_heartbeat_interval_ms,
         };
         struct sl_gstore store = {
             .ctx = coord,
             .write = store_write,
             .status = store_status,
             .topic_exists = store_topic_exists,
+            .topics = store_topics,
         };
         sl_gc_init(&coord->gc, &gconf, &store);
         int rc = pthread_create(&coord->thread, NULL, coord_main, coord);

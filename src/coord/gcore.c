@@ -5,6 +5,7 @@
  * Single-threaded: see group.h.
  */
 #include "coord/group_int.h"
+#include "coord/cgroup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +274,8 @@ void sl_group_destroy(struct sl_gc *gc, struct sl_group *g)
     }
     sl_gtimer_stop(gc, &g->join_timer);
     sl_gtimer_stop(gc, &g->sync_timer);
+    if (g->cg)
+        sl_cgroup_free(gc, g);
     sl_ghash_remove(&gc->groups, &g->node);
     sl_group_offsets_free(g);
     bytes_free(&g->id);
@@ -565,6 +568,8 @@ void sl_gc_handle(struct sl_gc *gc, struct sl_gop *op)
     case SL_API_DescribeGroups: sl_gc_describe(gc, op); break;
     case SL_API_ListGroups: sl_gc_list(gc, op); break;
     case SL_API_DeleteGroups: sl_gc_delete_groups(gc, op); break;
+    case SL_API_ConsumerGroupHeartbeat: sl_gc_consumer_heartbeat(gc, op); break;
+    case SL_API_ConsumerGroupDescribe: sl_gc_consumer_describe(gc, op); break;
     default: sl_gop_fail(op, SL_KERR_INVALID_REQUEST); break;
     }
 }
@@ -601,6 +606,8 @@ void sl_gop_fail(struct sl_gop *op, int16_t err)
     case SL_API_LeaveGroup: ((struct sl_LeaveGroupResponse *)op->response)->ErrorCode = err; break;
     case SL_API_ListGroups: ((struct sl_ListGroupsResponse *)op->response)->ErrorCode = err; break;
     case SL_API_OffsetDelete: ((struct sl_OffsetDeleteResponse *)op->response)->ErrorCode = err; break;
+    case SL_API_ConsumerGroupHeartbeat:
+    case SL_API_ConsumerGroupDescribe: sl_cgroup_fail_fill(op, err); break;
     case SL_API_OffsetCommit: {
         struct sl_OffsetCommitRequest *req = op->request;
         struct sl_OffsetCommitResponse *resp = op->response;

@@ -57,6 +57,7 @@
 #include "base/arena.h"
 #include "base/list.h"
 #include "base/slice.h"
+#include "proto/kp.h"
 
 enum sl_group_state {
     SL_GROUP_EMPTY,
@@ -95,6 +96,12 @@ struct sl_grec {
     struct sl_slice value;
 };
 
+struct sl_gtopic {                  /* a topic as consumer groups see it */
+    struct sl_slice name;
+    struct sl_uuid id;
+    int32_t partitions;
+};
+
 typedef void (*sl_gstore_done_fn)(struct sl_gc *gc, void *arg, int err);
 
 /* Where the coordinator's records go and what it asks of the rest of the
@@ -114,6 +121,9 @@ struct sl_gstore {
     /* Whether topic-partition exists (OffsetCommit answers
      * UNKNOWN_TOPIC_OR_PARTITION otherwise). */
     bool (*topic_exists)(void *ctx, struct sl_slice topic, int32_t partition);
+    /* KIP-848: every topic (name, id, partition count), copied into arena a,
+     * sorted by name; returns the count or -ENOMEM. May be NULL (no topics). */
+    int32_t (*topics)(void *ctx, struct sl_arena *a, struct sl_gtopic **out);
 };
 
 struct sl_gconf {
@@ -124,6 +134,8 @@ struct sl_gconf {
     int32_t max_size;                   /* group.max.size */
     int32_t offset_metadata_max_bytes;  /* offset.metadata.max.bytes */
     int64_t offsets_retention_ms;       /* offsets.retention.minutes, in ms */
+    int32_t consumer_session_timeout_ms;   /* group.consumer.session.timeout.ms */
+    int32_t consumer_heartbeat_interval_ms;/* group.consumer.heartbeat.interval.ms */
 };
 
 /* A timer of the coordinator's heap (intrusive; arming allocates nothing). */

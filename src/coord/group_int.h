@@ -80,6 +80,7 @@ struct sl_group {
     bool initial_join;              /* join_timer is an InitialDelayedJoin */
     int64_t state_ts_wall_ms;       /* when the state last changed (currentStateTimestamp) */
     struct sl_ghash offsets;        /* struct sl_offset by topic-partition */
+    struct sl_cgroup *cg;           /* KIP-848 consumer group (cgroup.c); NULL: classic */
 };
 
 /* ---- owned bytes ---- */
