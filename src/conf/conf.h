@@ -106,6 +106,7 @@ struct sl_conf {
     int64_t connections_max_idle_ms;  /* connections.max.idle.ms: idle connections closed after, ms (600000) */
     int32_t max_connections;          /* max.connections: per broker (Int.MAX) */
     int32_t max_connections_per_ip;   /* max.connections.per.ip (Int.MAX) */
+    int32_t max_connection_creation_rate; /* max.connection.creation.rate: accepts/s per listener (Int.MAX) */
 
     /* ---- topics ---- */
     int32_t num_partitions;           /* num.partitions: for auto-created topics (1) */

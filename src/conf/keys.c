@@ -469,8 +469,8 @@ static const struct sl_conf_key conf_keys[] = {
     {"log.slow.request.ms", LONG, "1000", F(log_slow_request_ms), -1, INT64_MAX, NULL, NULL, RO | SLU,
      "Log a WARN line for each request answered later than this after it arrived, ms "
      "(time a fetch or join waits by design excluded); 0 = every request, -1 = never."},
-    {"max.connection.creation.rate", INT, INTMAX, KEPT, 0, INT32_MAX, NULL, NULL, CW,
-     "New connections accepted per second per broker."},
+    {"max.connection.creation.rate", INT, INTMAX, F(max_connection_creation_rate), 0, INT32_MAX, NULL, NULL, CW,
+     "New connections accepted per second per listener; over it accepts wait (throttled, not refused)."},
     {"max.connections", INT, INTMAX, F(max_connections), 0, INT32_MAX, NULL, NULL, CW,
      "Maximum connections to the broker."},
     {"max.connections.per.ip", INT, INTMAX, F(max_connections_per_ip), 0, INT32_MAX, NULL, NULL, CW,

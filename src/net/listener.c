@@ -236,15 +236,56 @@ static void limit_warn(struct sl_net *net, const char *peer, const char *what)
     }
 }
 
+/* max.connection.creation.rate as a GCRA with one second of burst: true if one
+ * more accept is allowed now (and charges it); otherwise false with *retry_ms
+ * set to when it will be. Thread: loop 0. */
+static bool listener_rate_take(struct listener *lst, int64_t *retry_ms)
+{
+    int rate = lst->net->conf.max_connection_creation_rate;
+    if (rate <= 0)
+        return true;
+    int64_t now = sl_clock_mono_ns();
+    int64_t interval = 1000000000LL / rate;
+    if (interval < 1)
+        interval = 1;
+    int64_t tau = 1000000000LL - interval; /* burst tolerance: rate accepts back to back */
+    if (lst->rate_tat_ns < now)
+        lst->rate_tat_ns = now;
+    if (lst->rate_tat_ns - now > tau) {
+        *retry_ms = (lst->rate_tat_ns - tau + 999999) / 1000000;
+        return false;
+    }
+    lst->rate_tat_ns += interval;
+    return true;
+}
+
+/* Gives back the charge of an accept that found no connection. Thread: loop 0. */
+static void listener_rate_refund(struct listener *lst)
+{
+    int rate = lst->net->conf.max_connection_creation_rate;
+    if (rate > 0)
+        lst->rate_tat_ns -= 1000000000LL / rate > 0 ? 1000000000LL / rate : 1;
+}
+
 /* Accepts a batch; sets up each conn and hands it to a loop. Thread: loop 0. */
 void listener_on_ready(struct listener *lst)
 {
     struct sl_net *net = lst->net;
     for (int i = 0; i < NET_ACCEPT_BATCH; i++) {
+        int64_t retry_ms;
+        if (!listener_rate_take(lst, &retry_ms)) {
+            /* throttle, do not refuse: pending connections wait in the backlog */
+            listener_disable(lst);
+            sl_timer_start(&net->loops[0], &lst->retry, retry_ms, listener_retry, lst);
+            return;
+        }
         struct sockaddr_storage ss;
         socklen_t sslen = sizeof(ss);
         int fd = accept4(lst->io.fd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd == -1) {
+            int err = errno;
+            listener_rate_refund(lst);
+            errno = err;
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {

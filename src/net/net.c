@@ -22,7 +22,8 @@ int sl_net_new(const struct sl_net_conf *conf, sl_net_request_fn fn, void *ctx,
     struct sl_net *net = NULL;
     *out = NULL;
     if (!conf || !fn || conf->threads < 0 || conf->max_connections < 0 ||
-        conf->max_connections_per_ip < 0 || conf->max_request_bytes > INT32_MAX)
+        conf->max_connections_per_ip < 0 || conf->max_connection_creation_rate < 0 ||
+        conf->max_request_bytes > INT32_MAX)
         return -EINVAL;
     if (!(net = calloc(1, sizeof(*net))))
         return -ENOMEM;

@@ -74,6 +74,11 @@ struct sl_net_conf {
     int max_connections;       /* max.connections; 0 = unlimited; over it new connections are
                                   closed at once */
     int max_connections_per_ip; /* max.connections.per.ip; 0 = unlimited */
+    int max_connection_creation_rate; /* max.connection.creation.rate: accepts per second per
+                                  listener; 0 = unlimited. Over it new connections are not
+                                  refused: the listener stops accepting until the rate allows
+                                  (they wait in the kernel's accept backlog), up to one
+                                  second's worth in a burst, as Kafka throttles accepts. */
 };
 
 /* Bytes charged per request on top of its frame, for the slot, arena header

@@ -80,6 +80,8 @@ struct listener {
     struct sl_timer retry; /* re-enable after EMFILE/ENFILE */
     atomic_int open;       /* connections open from this listener, for /metrics */
     _Atomic uint64_t accepted; /* connections accepted (and kept) since start, for /metrics */
+    int64_t rate_tat_ns;   /* max.connection.creation.rate: theoretical arrival time of the
+                              next accept (GCRA); loop 0 only */
 };
 
 /* Per-IP connection counts (only with max_connections_per_ip). */

@@ -180,6 +180,8 @@ int sl_server_main(int argc, char **argv)
         .idle_timeout_ms = conf.connections_max_idle_ms,
         .max_connections = conf.max_connections == INT32_MAX ? 0 : conf.max_connections,
         .max_connections_per_ip = conf.max_connections_per_ip == INT32_MAX ? 0 : conf.max_connections_per_ip,
+        .max_connection_creation_rate =
+            conf.max_connection_creation_rate == INT32_MAX ? 0 : conf.max_connection_creation_rate,
     };
     if ((rc = sl_net_new(&nc, sl_broker_on_request, &broker, &net)) < 0) {
         SL_ERROR("server", "cannot create event loops: %s", strerror(-rc));
