@@ -494,7 +494,7 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
     }
     if (!g || !g->cg) {
         if (req->MemberEpoch != 0) {
-            hb_error(op, req->MemberEpoch > 0 ? SL_KERR_UNKNOWN_MEMBER_ID : SL_KERR_GROUP_ID_NOT_FOUND, NULL);
+            hb_error(op, SL_KERR_GROUP_ID_NOT_FOUND, "Group not found.");
             return;
         }
         if (!g)
