@@ -15,6 +15,7 @@
  *     re-arms itself (the client is waiting on us, it cannot heartbeat).
  */
 #include "coord/group_int.h"
+#include "coord/cgroup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -760,7 +761,11 @@ void sl_gc_join(struct sl_gc *gc, struct sl_gop *op)
         g = sl_group_create(gc, req->GroupId);
         created = true;
     }
-    if (g->state == SL_GROUP_DEAD) {
+    if (g->cg && g->cg->members_n == 0)
+        sl_cgroup_free(gc, g); /* an empty consumer group becomes a classic one */
+    if (g->cg) {
+        err = SL_GERR_INCONSISTENT_GROUP_PROTOCOL; /* a consumer group with members */
+    } else if (g->state == SL_GROUP_DEAD) {
         err = SL_KERR_COORDINATOR_NOT_AVAILABLE;
     } else if (g->members_n >= gc->conf.max_size && (unknown || !sl_group_member(g, req->MemberId)) &&
                !(req->GroupInstanceId.p && static_member(g, req->GroupInstanceId))) {

@@ -8,6 +8,7 @@
  * survives kill -9. Deletions write tombstones the same way.
  */
 #include "coord/group_int.h"
+#include "coord/cgroup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -254,6 +255,11 @@ void sl_gc_offset_commit(struct sl_gc *gc, struct sl_gop *op)
             g = sl_group_create(gc, req->GroupId); /* a "simple" group: offsets only */
         else
             err = op->version >= 9 ? SL_KERR_GROUP_ID_NOT_FOUND : SL_KERR_ILLEGAL_GENERATION;
+    } else if (g->cg) {
+        /* KIP-848: GenerationIdOrMemberEpoch is the member epoch (cgroup.c). */
+        err = generation < 0 && (!req->MemberId.p || req->MemberId.len == 0) && g->cg->members_n == 0
+                  ? 0
+                  : sl_cgroup_check_epoch(g, req->MemberId, generation);
     } else {
         err = validate_commit(g, generation, req->MemberId, req->GroupInstanceId);
     }
@@ -458,6 +464,9 @@ void sl_gc_offset_fetch(struct sl_gc *gc, struct sl_gop *op)
         g->GroupId = rg->GroupId;
         struct sl_OffsetFetchResponse_OffsetFetchResponseTopic *topics;
         int32_t n;
+        struct sl_group *cgg = op->version >= 9 && rg->MemberId.p ? sl_group_find(gc, rg->GroupId) : NULL;
+        if (cgg && cgg->cg && (g->ErrorCode = sl_cgroup_check_epoch(cgg, rg->MemberId, rg->MemberEpoch)) != 0)
+            continue;
         g->ErrorCode = fetch_group(gc, op, rg->GroupId, (const void *)rg->Topics, rg->Topics_n, &topics, &n);
         g->Topics = (void *)topics;
         g->Topics_n = n;
@@ -667,6 +676,11 @@ void sl_gc_describe(struct sl_gc *gc, struct sl_gop *op)
             d->GroupState = sl_slice_cstr(sl_group_state_name(SL_GROUP_DEAD));
             continue;
         }
+        if (g->cg) { /* Kafka 4.0: "Group %s is not a classic group." */
+            d->ErrorCode = SL_KERR_GROUP_ID_NOT_FOUND;
+            d->GroupState = sl_slice_cstr(sl_group_state_name(SL_GROUP_DEAD));
+            continue;
+        }
         bool stable = g->state == SL_GROUP_STABLE;
         d->GroupState = sl_slice_cstr(sl_group_state_name(g->state));
         d->ProtocolType = sl_gop_dup(op, nonnull(g->protocol_type));
@@ -708,19 +722,22 @@ void sl_gc_list(struct sl_gc *gc, struct sl_gop *op)
     SL_ASSERT(resp->Groups != NULL);
     resp->Groups_n = 0;
     bool classic_ok = filter_has(req->TypesFilter, op->version >= 5 ? req->TypesFilter_n : 0, "classic");
-    for (size_t i = 0; i < gc->groups.nbuckets && classic_ok; i++)
+    bool consumer_ok = filter_has(req->TypesFilter, op->version >= 5 ? req->TypesFilter_n : 0, "consumer");
+    for (size_t i = 0; i < gc->groups.nbuckets; i++)
         for (struct sl_gnode *n = gc->groups.buckets[i]; n; n = n->next) {
             struct sl_group *g = (struct sl_group *)n;
-            const char *state = sl_group_state_name(g->state);
+            if (!(g->cg ? consumer_ok : classic_ok))
+                continue;
+            const char *state = g->cg ? sl_cgroup_state(g->cg) : sl_group_state_name(g->state);
             if (g->state == SL_GROUP_DEAD ||
                 !filter_has(req->StatesFilter, op->version >= 4 ? req->StatesFilter_n : 0, state))
                 continue;
             struct sl_ListGroupsResponse_ListedGroup *lg = &resp->Groups[resp->Groups_n++];
             sl_ListGroupsResponse_ListedGroup_init(lg);
             lg->GroupId = sl_gop_dup(op, g->id);
-            lg->ProtocolType = sl_gop_dup(op, nonnull(g->protocol_type));
+            lg->ProtocolType = g->cg ? sl_slice_cstr("consumer") : sl_gop_dup(op, nonnull(g->protocol_type));
             lg->GroupState = sl_slice_cstr(state);
-            lg->GroupType = sl_slice_cstr("classic");
+            lg->GroupType = sl_slice_cstr(g->cg ? "consumer" : "classic");
         }
     op->done(op);
 }
