@@ -126,6 +126,14 @@ int sl_metalog_replay(struct sl_metalog *ml, sl_metalog_fn fn, void *arg)
                 break;
             }
             if (sl_batch_last_offset(&hdr) >= offset) {
+                /* After a clean shutdown recovery trusts the files without a CRC
+                 * check: a corrupt batch must refuse the start, never be applied. */
+                if (sl_batch_compute_crc(buf + pos, size) != hdr.crc) {
+                    SL_ERROR("meta", "metadata batch at offset %lld fails its CRC check: corrupt metadata log",
+                             (long long)hdr.base_offset);
+                    rc = -EBADMSG;
+                    break;
+                }
                 if ((rc = replay_batch(buf + pos, size, fn, arg)) < 0)
                     break;
                 offset = sl_batch_last_offset(&hdr) + 1;
