@@ -461,6 +461,7 @@ struct sl_coord *sl_coord_get(struct sl_broker *broker)
             .offsets_retention_ms = (int64_t)c->offsets_retention_minutes * 60000,
             .consumer_session_timeout_ms = c->group_consumer_session_timeout_ms,
             .consumer_heartbeat_interval_ms = c->group_consumer_heartbeat_interval_ms,
+            .offsets_retention_check_ms = c->offsets_retention_check_interval_ms,
         };
         struct sl_gstore store = {
             .ctx = coord,

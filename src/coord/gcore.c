@@ -525,11 +525,16 @@ void sl_gc_loaded(struct sl_gc *gc, int32_t partition)
 
 /* ---- lifecycle and dispatch ----------------------------------------------------- */
 
+void sl_gc_expire_timer(struct sl_gc *gc, struct sl_gtimer *t);
+
 void sl_gc_init(struct sl_gc *gc, const struct sl_gconf *conf, const struct sl_gstore *store)
 {
     *gc = (struct sl_gc){0};
     gc->conf = *conf;
     gc->store = *store;
+    sl_gtimer_init(&gc->expire_timer, sl_gc_expire_timer);
+    if (conf->offsets_retention_check_ms > 0)
+        sl_gtimer_start(gc, &gc->expire_timer, gc->now_ms + conf->offsets_retention_check_ms);
 }
 
 void sl_gc_fini(struct sl_gc *gc)

@@ -136,6 +136,7 @@ struct sl_gconf {
     int64_t offsets_retention_ms;       /* offsets.retention.minutes, in ms */
     int32_t consumer_session_timeout_ms;   /* group.consumer.session.timeout.ms */
     int32_t consumer_heartbeat_interval_ms;/* group.consumer.heartbeat.interval.ms */
+    int64_t offsets_retention_check_ms;    /* offsets.retention.check.interval.ms; 0: no periodic expiry */
 };
 
 /* A timer of the coordinator's heap (intrusive; arming allocates nothing). */
@@ -165,6 +166,7 @@ struct sl_gc {
     int32_t heap_n, heap_cap;
     uint64_t seq;                       /* for unique member ids in tests */
     bool stopped;                       /* sl_gc_fini ran: answer nothing more */
+    struct sl_gtimer expire_timer;      /* offsets.retention.check.interval.ms (expire.c) */
 };
 
 /* Initializes gc (conf and store copied). */
@@ -179,6 +181,11 @@ void sl_gc_handle(struct sl_gc *gc, struct sl_gop *op);
 /* Fills op's response with error `err` everywhere Kafka puts a group error
  * and calls op->done. Any thread that owns op. */
 void sl_gop_fail(struct sl_gop *op, int16_t err);
+
+/* offsets.retention.minutes: expires offsets and removes groups left with
+ * none, as of wall-clock now_wall_ms (expire.c). Also run every
+ * conf.offsets_retention_check_ms by gc's own timer. */
+void sl_gc_expire_offsets(struct sl_gc *gc, int64_t now_wall_ms);
 
 /* Fires timers due at gc->now_ms. */
 void sl_gc_tick(struct sl_gc *gc);

@@ -612,7 +612,7 @@ void sl_gc_delete_groups(struct sl_gc *gc, struct sl_gop *op)
         struct sl_group *g = err ? NULL : sl_group_find(gc, id);
         if (!err && (!g || g->state == SL_GROUP_DEAD))
             err = SL_KERR_GROUP_ID_NOT_FOUND;
-        if (!err && g->state != SL_GROUP_EMPTY)
+        if (!err && (g->state != SL_GROUP_EMPTY || (g->cg && g->cg->members_n > 0)))
             err = SL_KERR_NON_EMPTY_GROUP;
         r->ErrorCode = err;
         if (err)
