@@ -41,9 +41,18 @@ const char *sl_cgroup_state(const struct sl_cgroup *cg)
     return "Stable";
 }
 
+void sl_cgroup_new(struct sl_group *g)
+{
+    g->cg = calloc(1, sizeof(*g->cg));
+    SL_ASSERT(g->cg != NULL);
+    g->cg->g = g;
+    sl_list_init(&g->cg->members);
+    snprintf(g->cg->assignor, sizeof(g->cg->assignor), "uniform");
+}
+
 /* ---- members --------------------------------------------------------------- */
 
-static void member_free(struct sl_gc *gc, struct sl_cmember *m)
+void sl_cmember_free(struct sl_gc *gc, struct sl_cmember *m)
 {
     sl_gtimer_stop(gc, &m->session);
     bytes_free(&m->id);
@@ -69,13 +78,13 @@ void sl_cgroup_free(struct sl_gc *gc, struct sl_group *g)
     {
         struct sl_cmember *m = SL_LIST_ENTRY(l, struct sl_cmember, link);
         sl_list_remove(&m->link);
-        member_free(gc, m);
+        sl_cmember_free(gc, m);
     }
     free(g->cg);
     g->cg = NULL;
 }
 
-static struct sl_cmember *member_find(struct sl_cgroup *cg, struct sl_slice id)
+struct sl_cmember *sl_cmember_find(struct sl_cgroup *cg, struct sl_slice id)
 {
     struct sl_list *l;
     SL_LIST_FOREACH(l, &cg->members)
@@ -102,7 +111,7 @@ static struct sl_cmember *member_by_instance(struct sl_cgroup *cg, struct sl_sli
 static void session_expired(struct sl_gc *gc, struct sl_gtimer *t);
 
 /* Members are kept sorted by id: the assignors' member order. */
-static struct sl_cmember *member_add(struct sl_cgroup *cg, struct sl_slice id)
+struct sl_cmember *sl_cmember_add(struct sl_cgroup *cg, struct sl_slice id)
 {
     struct sl_cmember *m = calloc(1, sizeof(*m));
     SL_ASSERT(m != NULL);
@@ -133,9 +142,10 @@ static void member_remove(struct sl_gc *gc, struct sl_cmember *m)
     sl_list_remove(&m->link);
     cg->members_n--;
     cg->epoch++;
-    member_free(gc, m);
     if (cg->members_n == 0)
         cg->g->state_ts_wall_ms = sl_clock_wall_ms(); /* became Empty: offsets.retention.minutes runs from here */
+    sl_cgroup_store(gc, cg->g, m->id);
+    sl_cmember_free(gc, m);
 }
 
 static void session_expired(struct sl_gc *gc, struct sl_gtimer *t)
@@ -500,11 +510,7 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
         if (!g)
             g = sl_group_create(gc, req->GroupId);
         /* An empty classic group becomes a consumer group; its offsets stay. */
-        g->cg = calloc(1, sizeof(*g->cg));
-        SL_ASSERT(g->cg != NULL);
-        g->cg->g = g;
-        sl_list_init(&g->cg->members);
-        snprintf(g->cg->assignor, sizeof(g->cg->assignor), "uniform");
+        sl_cgroup_new(g);
     }
     struct sl_cgroup *cg = g->cg;
     struct sl_cmember *m = NULL;
@@ -524,11 +530,11 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
                 int32_t epoch = old->prev_epoch;
                 sl_list_remove(&old->link);
                 cg->members_n--;
-                member_free(gc, old);
+                sl_cmember_free(gc, old);
                 char id[23];
                 if (!req->MemberId.p || req->MemberId.len == 0)
                     new_member_id(gc, id);
-                m = member_add(cg, req->MemberId.p && req->MemberId.len ? req->MemberId : sl_slice_cstr(id));
+                m = sl_cmember_add(cg, req->MemberId.p && req->MemberId.len ? req->MemberId : sl_slice_cstr(id));
                 m->target = t;
                 m->assigned = a;
                 m->epoch = m->prev_epoch = epoch;
@@ -536,11 +542,11 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
             }
         }
         if (!m && req->MemberId.p && req->MemberId.len)
-            m = member_find(cg, req->MemberId);
+            m = sl_cmember_find(cg, req->MemberId);
         if (!m) {
             char id[23];
             new_member_id(gc, id);
-            m = member_add(cg, req->MemberId.p && req->MemberId.len ? req->MemberId : sl_slice_cstr(id));
+            m = sl_cmember_add(cg, req->MemberId.p && req->MemberId.len ? req->MemberId : sl_slice_cstr(id));
             m->instance_id = bytes_dup(req->InstanceId);
             changed = true;
         } else if (m->epoch != 0 && m->state != SL_CMEMBER_STABLE) {
@@ -554,7 +560,7 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
             m->epoch = 0;
         joined = true;
     } else {
-        m = member_find(cg, req->MemberId);
+        m = sl_cmember_find(cg, req->MemberId);
         if (!m) {
             hb_error(op, SL_KERR_UNKNOWN_MEMBER_ID, NULL);
             return;
@@ -570,6 +576,7 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
                 /* Kept (and its partitions held) until the session expires or it returns. */
                 m->prev_epoch = m->epoch;
                 m->epoch = -2;
+                sl_cgroup_store(gc, g, (struct sl_slice){NULL, 0});
             } else {
                 member_remove(gc, m);
             }
@@ -615,6 +622,7 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
         m->rebalance_ms = req->RebalanceTimeoutMs;
     bytes_set(&m->client_id, nonnull(op->client_id));
     bytes_set(&m->client_host, nonnull(op->client_host));
+    int32_t group_epoch_before = cg->epoch, target_epoch_before = cg->target_epoch;
     /* The group epoch: membership, subscriptions, or subscribed metadata changed. */
     struct topics_view v;
     topics_load(gc, &v);
@@ -643,11 +651,15 @@ void sl_gc_consumer_heartbeat(struct sl_gc *gc, struct sl_gop *op)
     struct sl_tpset before = {0}, owned = {0};
     sl_tpset_copy(&before, &m->assigned);
     int32_t epoch_before = m->epoch;
+    enum sl_cmember_state state_before = m->state;
     struct taken_arg ta = {cg, m};
     sl_cgroup_reconcile(m, cg->target_epoch, owned_set(req, &owned), taken_by_other, &ta);
     bool full = req->RebalanceTimeoutMs != -1 &&
                 (req->SubscribedTopicNames_n >= 0 || req->SubscribedTopicRegex.p) && req->TopicPartitions_n >= 0;
     bool send = joined || full || !sl_tpset_eq(&before, &m->assigned) || epoch_before != m->epoch;
+    if (joined || changed || cg->epoch != group_epoch_before || cg->target_epoch != target_epoch_before ||
+        !sl_tpset_eq(&before, &m->assigned) || epoch_before != m->epoch || state_before != m->state)
+        sl_cgroup_store(gc, g, (struct sl_slice){NULL, 0});
     sl_tpset_clear(&before);
     sl_tpset_clear(&owned);
     sl_gtimer_start(gc, &m->session, gc->now_ms + gc->conf.consumer_session_timeout_ms);
@@ -762,7 +774,7 @@ void sl_gc_consumer_describe(struct sl_gc *gc, struct sl_gop *op)
 
 int16_t sl_cgroup_check_epoch(struct sl_group *g, struct sl_slice member_id, int32_t epoch)
 {
-    struct sl_cmember *m = member_find(g->cg, member_id);
+    struct sl_cmember *m = sl_cmember_find(g->cg, member_id);
     if (!m)
         return SL_KERR_UNKNOWN_MEMBER_ID;
     if (epoch != m->epoch)

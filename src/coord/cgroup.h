@@ -82,6 +82,24 @@ bool sl_cgroup_subscribed(struct sl_gc *gc, struct sl_group *g, struct sl_slice 
  * UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH. */
 int16_t sl_cgroup_check_epoch(struct sl_group *g, struct sl_slice member_id, int32_t epoch);
 
+/* Member table helpers (cgroup.c) for cgroup_store.c. */
+void sl_cgroup_new(struct sl_group *g); /* g->cg, empty, epoch 0 */
+struct sl_cmember *sl_cmember_find(struct sl_cgroup *cg, struct sl_slice id);
+struct sl_cmember *sl_cmember_add(struct sl_cgroup *cg, struct sl_slice id); /* kept sorted by id */
+void sl_cmember_free(struct sl_gc *gc, struct sl_cmember *m);                /* already unlinked */
+
+/* Persistence (cgroup_store.c): writes the group's ConsumerGroup* records
+ * (metadata, target assignment metadata, and each member's metadata, target
+ * and current assignment) to __consumer_offsets, fire and forget, plus
+ * tombstones for member gone_id when its p is not NULL. */
+void sl_cgroup_store(struct sl_gc *gc, struct sl_group *g, struct sl_slice gone_id);
+/* Loading: applies one record of types 3-8 (value.p NULL: tombstone). 0 or -EBADMSG. */
+int sl_cgroup_replay(struct sl_gc *gc, int32_t partition, int16_t type, const void *key, struct sl_slice value);
+/* After a partition's load: starts the loaded members' session timers. */
+void sl_cgroup_loaded(struct sl_gc *gc, struct sl_group *g);
+/* Tombstones of a removed consumer group's group-level records into recs (2 records). */
+int sl_cgroup_tombstones(struct sl_arena *a, struct sl_slice group_id, struct sl_grec *recs);
+
 /* Pure reconciliation step, exposed for tests: moves m toward its target
  * at target_epoch. owned: the heartbeat's TopicPartitions (NULL: not sent).
  * taken(t, p, arg): whether another member holds (t, p). */

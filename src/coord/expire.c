@@ -60,7 +60,7 @@ static bool expire_group(struct sl_gc *gc, struct sl_group *g, int64_t now_wall_
         return false;
     struct sl_arena a;
     sl_arena_init(&a, 0);
-    struct sl_grec *recs = sl_arena_alloc(&a, sizeof(*recs) * (g->offsets.n + 2));
+    struct sl_grec *recs = sl_arena_alloc(&a, sizeof(*recs) * (g->offsets.n + 4));
     SL_ASSERT(recs != NULL);
     int32_t n = 0;
     for (size_t b = 0; b < g->offsets.nbuckets; b++) {
@@ -94,6 +94,8 @@ static bool expire_group(struct sl_gc *gc, struct sl_group *g, int64_t now_wall_
         key.group = g->id;
         if (encode_key(&a, 2, &key, &recs[n]) == 0)
             n++;
+        if (g->cg && sl_cgroup_tombstones(&a, g->id, &recs[n]) == 0)
+            n += 2;
     }
     if (n > 0 && gc->store.write(gc->store.ctx, g->partition, recs, n, tombstones_written, NULL) < 0)
         SL_WARN("group", "group %.*s: expired offsets' tombstones not written", SL_SLICE_FMT(g->id));

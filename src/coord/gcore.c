@@ -500,7 +500,10 @@ int sl_gc_replay(struct sl_gc *gc, int32_t partition, struct sl_slice key, struc
         }
         sl_group_load(gc, g, vst);
     }
-    /* Types 3+ (KIP-848 consumer and share groups) are not ours yet. */
+    else if (type >= 3 && type <= 8) { /* KIP-848 consumer groups (cgroup_store.c) */
+        rc = sl_cgroup_replay(gc, partition, type, kst, value);
+    }
+    /* Types 9+ (share groups) are not ours. */
 out:
     sl_arena_fini(&a);
     return rc;
@@ -520,6 +523,8 @@ void sl_gc_loaded(struct sl_gc *gc, int32_t partition)
             {
                 sl_member_arm_session(gc, SL_LIST_ENTRY(l, struct sl_member, link));
             }
+            if (g->cg)
+                sl_cgroup_loaded(gc, g);
         }
 }
 
