@@ -619,7 +619,7 @@ void sl_gc_delete_groups(struct sl_gc *gc, struct sl_gop *op)
             continue;
         struct sl_arena a;
         sl_arena_init(&a, 0);
-        struct sl_grec *recs = sl_arena_alloc(&a, sizeof(*recs) * (g->offsets.n + 1));
+        struct sl_grec *recs = sl_arena_alloc(&a, sizeof(*recs) * (g->offsets.n + 3));
         SL_ASSERT(recs != NULL);
         int32_t nrec = 0;
         for (size_t b = 0; b < g->offsets.nbuckets; b++)
@@ -630,6 +630,8 @@ void sl_gc_delete_groups(struct sl_gc *gc, struct sl_gop *op)
             }
         if (group_tombstone(&a, g->id, &recs[nrec]) == 0)
             nrec++;
+        if (g->cg && sl_cgroup_tombstones(&a, g->id, &recs[nrec]) == 0)
+            nrec += 2; /* an empty KIP-848 group: its group-level records */
         struct delete_write *w = calloc(1, sizeof(*w));
         SL_ASSERT(w != NULL);
         w->op = op;
