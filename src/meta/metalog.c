@@ -37,6 +37,7 @@ int sl_metalog_open(const char *dir, struct sl_metalog **out)
     snprintf(path, sizeof(path), "%s/__cluster_metadata-0", dir);
     struct sl_log_conf lc;
     sl_log_conf_default(&lc);
+    lc.strict_recovery = true; /* committed metadata is never truncated away, only a torn tail */
     int rc = sl_log_open(path, &lc, &ml->log);
     if (rc < 0) {
         free(ml);

@@ -30,6 +30,9 @@ struct sl_log_conf {
     int64_t flush_ms;             /* log.flush.interval.ms (for the caller's policy) */
     int64_t recovery_point;       /* from recovery-point-offset-checkpoint; -1 unknown */
     int64_t log_start_offset;     /* from log-start-offset-checkpoint; -1 unknown */
+    bool strict_recovery;         /* a corrupt batch found by recovery that is not a torn last
+                                     batch (data follows it) fails the open with -EBADMSG
+                                     instead of truncating it and all after (metadata log) */
 };
 
 void sl_log_conf_default(struct sl_log_conf *conf);

@@ -132,6 +132,18 @@ static int finish_from_index(struct sl_seg *seg)
     return 0;
 }
 
+/* True if the bad batch at pos of seg is a torn tail: the log's last segment
+ * and nothing whole after it (its header is short or it runs to or past EOF). */
+static bool torn_tail(struct sl_seg *seg, bool last, uint64_t pos, uint64_t size)
+{
+    struct sl_batch_hdr h;
+    if (!last)
+        return false;
+    if (sl_seg_read_hdr(seg, pos, size, &h) < 0)
+        return true;
+    return pos + sl_batch_size(&h) >= size;
+}
+
 int sl_log_recover(struct sl_log *log, bool clean)
 {
     int64_t rp = log->conf.recovery_point;
@@ -149,6 +161,13 @@ int sl_log_recover(struct sl_log *log, bool clean)
                     seg->base_offset);
             if ((rc = sl_log_scan_segment(log, seg, false, &bad)) < 0)
                 return rc;
+        }
+        if (bad < size && log->conf.strict_recovery && !torn_tail(seg, last, bad, size)) {
+            SL_ERROR("storage",
+                     "%s: segment %" PRId64 " has a corrupt batch at byte %" PRIu64 " of %" PRIu64
+                     " with data after it (not a torn tail): refusing to truncate",
+                     log->dir, seg->base_offset, bad, size);
+            return -EBADMSG;
         }
         if (bad < size) {
             SL_WARN("storage",

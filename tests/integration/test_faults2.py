@@ -227,11 +227,9 @@ class TestCorruptionWhileStopped(_Base):
     def test_metadata_log_corrupt_in_the_middle_refuses_to_start_with_a_clear_message(self):
         self.meta_middle_flip(self.meta_broker())
 
-    # KNOWN BUG (broker): after kill -9 recovery CRC-scans the metadata log and
-    # truncates at the first bad batch and everything after it, even when it is in
-    # the MIDDLE (committed records follow): topics vanish silently. Only a torn
-    # last batch may be truncated; anything else should refuse to start.
-    @unittest.expectedFailure
+    # After kill -9 recovery CRC-scans the metadata log; it used to truncate at the
+    # first bad batch and drop every committed batch after it (topics vanished
+    # silently). Only a torn last batch may be truncated (strict_recovery).
     def test_metadata_log_corrupt_in_the_middle_after_kill9_refuses_to_start(self):
         self.meta_middle_flip(self.meta_broker(kill=True))
 
@@ -250,7 +248,12 @@ class TestCorruptionWhileStopped(_Base):
         self.assertFalse(b.running())
 
     def test_metadata_log_torn_tail_batch_is_truncated_and_earlier_topics_survive(self):
-        b = self.meta_broker()
+        self.torn_meta_tail(self.meta_broker())
+
+    def test_metadata_log_torn_tail_batch_after_kill9_is_truncated_and_earlier_topics_survive(self):
+        self.torn_meta_tail(self.meta_broker(kill=True))
+
+    def torn_meta_tail(self, b):
         log = self.meta_log(b)
         size = os.path.getsize(log)
         os.truncate(log, size - 5)  # the last batch torn, as by a crash mid-write
@@ -267,7 +270,8 @@ class TestKill9DuringRecovery(_Base):
     KILLS = 8
 
     def test_repeated_kill9_during_recovery_loses_nothing_acknowledged(self):
-        b = self.broker({"log.segment.bytes": 4 << 20, "log.flush.interval.messages": 1}, name="recovery")
+        # one big active segment: an unclean start CRC-scans all of it
+        b = self.broker({"log.segment.bytes": 256 << 20}, name="recovery")
         b.start()
         t = "rec"
         create_topic(self, b, t)
