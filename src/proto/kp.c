@@ -13,10 +13,15 @@ int sl_kp_skip_tags(struct sl_kp_reader *r)
     /* Each tagged field takes at least two bytes (tag and size). */
     if ((uint64_t)count * 2 > sl_kp_left(r))
         return sl_kp_fail(r, "tagged field count beyond the bytes left");
+    int64_t prev = -1;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t tag, size;
         if (sl_kp_read_tag(r, &tag, &size) < 0)
             return SL_EFRAME;
+        /* KIP-482: tags appear in ascending order, each at most once. */
+        if ((int64_t)tag <= prev)
+            return sl_kp_fail(r, "tagged fields duplicate or out of order");
+        prev = tag;
         r->p += size;
     }
     return SL_OK;

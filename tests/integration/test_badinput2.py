@@ -120,13 +120,15 @@ class TestMalformedRequests(SharedBroker):
         self.assertLess(d.vm_kb(pid, "VmHWM") - before, 64 << 10)
         assert_served(self, self.broker)
 
-    # KNOWN GAP (broker): a duplicate tag in the header's tagged fields is
-    # accepted and the request answered; RELIABILITY.md asks for a close.
-    @unittest.expectedFailure
     def test_duplicate_tag_in_the_header_closes(self):
         tags = uvarint(2) + uvarint(5) + uvarint(1) + b"a" + uvarint(5) + uvarint(1) + b"b"
         self.expect_close(flex_header(API_VERSIONS, 3, tags=tags) + compact_string("x") + compact_string("1")
                           + b"\x00", "duplicate tag")
+
+    def test_tags_out_of_order_in_the_header_close(self):
+        tags = uvarint(2) + uvarint(6) + uvarint(0) + uvarint(5) + uvarint(0)
+        self.expect_close(flex_header(API_VERSIONS, 3, tags=tags) + compact_string("x") + compact_string("1")
+                          + b"\x00", "descending tags")
 
     def test_tag_size_beyond_the_frame_closes(self):
         tags = uvarint(1) + uvarint(0) + uvarint(1 << 20) + b"abc"
