@@ -87,7 +87,9 @@ static bool expire_group(struct sl_gc *gc, struct sl_group *g, int64_t now_wall_
             sl_offset_remove(g, o->topic, o->partition);
         }
     }
-    bool removable = !members && g->offsets.n == 0 && (n > 0 || !g->cg);
+    /* Only a group whose last offsets expired now: an Empty group that never
+     * committed (a pending KIP-394 member, a fresh consumer group) stays. */
+    bool removable = !members && g->pending_n == 0 && g->offsets.n == 0 && n > 0;
     if (removable) {
         struct sl_GroupMetadataKey key;
         sl_GroupMetadataKey_init(&key);
