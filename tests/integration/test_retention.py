@@ -123,8 +123,17 @@ class StartOffsetPersistence(unittest.TestCase):
             create_topic(self, b, t, configs={"retention.bytes": "10000", "segment.bytes": "3000"})
             confluent_produce(b, t, [(0, b"k", b"z" * 700) for _ in range(60)],
                               **{"linger.ms": 0, "batch.num.messages": 1})
-            d.wait_for(lambda: earliest(b, t) > 0, 15, "retention to advance the log start")
-            # Stop retention from moving it further, then compare across restarts.
+            # Retention deletes the oldest segment while the rest still holds
+            # retention.bytes; wait until it has nothing left to delete, so the
+            # log start compared across the restarts below is final.
+            pdir = os.path.join(b.data_dir, t + "-0")
+
+            def retention_done():
+                logs = sorted(f for f in os.listdir(pdir) if f.endswith(".log"))
+                sizes = [os.path.getsize(os.path.join(pdir, f)) for f in logs]
+                return earliest(b, t) > 0 and sum(sizes) - sizes[0] < 10000
+
+            d.wait_for(retention_done, 15, "retention to advance the log start as far as it goes")
             start = earliest(b, t)
             b.restart()
             self.assertEqual(checkpoint(b, "log-start-offset-checkpoint")[(t, 0)], start)
