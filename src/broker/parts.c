@@ -203,8 +203,10 @@ static void write_partition_metadata(const char *dir, const struct sl_uuid *id)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    if (write(fd, text, (size_t)n) == n)
-        fsync(fd);
+    /* Not synced: the topic id's record is the metadata log; this file is
+     * Kafka's cross-check, written again at the next open if a crash lost it. */
+    if (write(fd, text, (size_t)n) != n)
+        SL_WARN("parts", "cannot write %s: %s", path, strerror(errno));
     close(fd);
 }
 
