@@ -264,8 +264,11 @@ def elem_min_size(f, msg):
     if f.elem in PRIM:
         return PRIM[f.elem][2]
     if f.elem in ("string", "bytes", "records"):
-        flex_all = msg.flex_lo is not None and rng[0] >= msg.flex_lo
-        return 1 if flex_all else 2
+        # one bound for every version: the smallest, so 1 (a compact length) as
+        # soon as any version of the field is flexible (an empty compact string
+        # is one byte: 2 would refuse valid requests, e.g. DeleteGroups v2)
+        flex_any = msg.flex_lo is not None and min(rng[1], msg.valid[1]) >= msg.flex_lo
+        return 1 if flex_any else 2
     sizes = [min_size(f.struct, msg, v) for v in range(rng[0], min(rng[1], msg.valid[1]) + 1)]
     return max(1, min(sizes)) if sizes else 1
 

@@ -71,7 +71,7 @@ int sl_DeleteTopicsRequest_decode(struct sl_kp_reader *r, int16_t version, struc
         {
             int32_t n;
             void *a;
-            if (sl_kp_read_array_len(r, flex, false, 2, &n) < 0 ||
+            if (sl_kp_read_array_len(r, flex, false, 1, &n) < 0 ||
                 sl_kp_alloc_array(r, n, sizeof(*out->TopicNames), &a) < 0)
                 return SL_EFRAME;
             out->TopicNames = a;

@@ -24,7 +24,7 @@ int sl_DescribeConfigsRequest_DescribeConfigsResource_decode(struct sl_kp_reader
     {
         int32_t n;
         void *a;
-        if (sl_kp_read_array_len(r, flex, true, 2, &n) < 0 ||
+        if (sl_kp_read_array_len(r, flex, true, 1, &n) < 0 ||
             sl_kp_alloc_array(r, n, sizeof(*out->ConfigurationKeys), &a) < 0)
             return SL_EFRAME;
         out->ConfigurationKeys = a;
