@@ -19,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataproto as d  # noqa: E402
+import harness  # noqa: E402
 from harness import Broker  # noqa: E402
 from harness import int16, int32, int64, string  # noqa: E402
 from test_data import SharedBroker, consumer_conf, create_topic, producer_conf  # noqa: E402
@@ -383,4 +384,4 @@ class Kafkajs(SharedBroker):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()
