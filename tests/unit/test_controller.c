@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,8 +17,24 @@ static char dir[64];
 static struct sl_conf conf;
 static struct sl_broker broker;
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the test's directory when the test process exits. */
+static void cleanup(void)
+{
+    if (dir[0])
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup(void)
 {
+    atexit(cleanup);
     snprintf(dir, sizeof(dir), "/tmp/sl-ctl-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
     sl_conf_defaults(&conf);
