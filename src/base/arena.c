@@ -90,6 +90,13 @@ char *sl_arena_strdup(struct sl_arena *a, const char *s)
     return sl_arena_dup(a, s, strlen(s) + 1);
 }
 
+struct sl_slice sl_arena_str(struct sl_arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    const uint8_t *p = sl_arena_dup(a, s, n);
+    return (struct sl_slice){p, p ? n : 0};
+}
+
 char *sl_arena_printf(struct sl_arena *a, const char *fmt, ...)
 {
     va_list ap;

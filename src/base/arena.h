@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/slice.h"
+
 struct sl_arena_chunk;
 
 struct sl_arena {
@@ -29,6 +31,9 @@ void *sl_arena_alloc(struct sl_arena *a, size_t n);
 void *sl_arena_dup(struct sl_arena *a, const void *p, size_t n);
 /* Copies a C string; NULL as for sl_arena_alloc. */
 char *sl_arena_strdup(struct sl_arena *a, const char *s);
+/* A copy of a C string as a slice (without the NUL); {NULL, 0} when out
+ * of memory. */
+struct sl_slice sl_arena_str(struct sl_arena *a, const char *s);
 /* printf into the arena; NULL as for sl_arena_alloc. */
 char *sl_arena_printf(struct sl_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -66,6 +66,9 @@ void sl_broker_on_request(void *ctx, struct sl_req *req);
 
 /* Encodes call->response with its header and sends it. Thread: the call's loop. */
 void sl_call_respond(struct sl_call *call);
+/* Posts sl_call_respond to the call's loop: for work finished on another
+ * thread (controller, coordinators). Thread: any. */
+void sl_call_respond_later(struct sl_call *call);
 /* Sends nothing (acks=0 produce). */
 void sl_call_drop(struct sl_call *call);
 /* A protocol error that Kafka answers by closing the connection. */

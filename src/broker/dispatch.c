@@ -210,6 +210,10 @@ void sl_call_respond(struct sl_call *call)
     sl_req_respond(req);
 }
 
+static void respond_posted(void *arg) { sl_call_respond(arg); }
+
+void sl_call_respond_later(struct sl_call *call) { sl_loop_post(call->req->loop, respond_posted, call); }
+
 void sl_call_drop(struct sl_call *call)
 {
     account(call, 0);

@@ -33,18 +33,6 @@
 #include "proto/gen/errors.h"
 #include "storage/log.h"
 
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
-}
-
-static struct sl_slice arena_str(struct sl_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    void *p = sl_arena_dup(a, s, n ? n : 1);
-    return (struct sl_slice){p, p ? n : 0};
-}
-
 /* ---- CreatePartitions --------------------------------------------------- */
 
 static void create_partitions_op(struct sl_controller *ctl, void *arg)
@@ -70,7 +58,7 @@ static void create_partitions_op(struct sl_controller *ctl, void *arg)
                 dup = true;
         if (dup) {
             r->ErrorCode = SL_KERR_INVALID_REQUEST;
-            r->ErrorMessage = arena_str(a, "Duplicate topic in request.");
+            r->ErrorMessage = sl_arena_str(a, "Duplicate topic in request.");
             continue;
         }
         struct sl_partitions_spec spec = {.name = t->Name, .count = t->Count, .assignments_n = t->Assignments_n};
@@ -89,11 +77,11 @@ static void create_partitions_op(struct sl_controller *ctl, void *arg)
         spec.assignment_sizes = sizes;
         r->ErrorCode = sl_ctl_create_partitions(ctl, &spec, req->ValidateOnly, msg, sizeof(msg));
         if (r->ErrorCode) {
-            r->ErrorMessage = arena_str(a, msg);
+            r->ErrorMessage = sl_arena_str(a, msg);
             SL_INFO("meta", "CreatePartitions %.*s refused: %s", SL_SLICE_FMT(t->Name), msg);
         }
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_CreatePartitions(struct sl_call *call)
@@ -233,7 +221,7 @@ void sl_handle_DescribeLogDirs(struct sl_call *call)
     }
     resp->Results_n = 1;
     sl_DescribeLogDirsResponse_DescribeLogDirsResult_init(r);
-    r->LogDir = arena_str(a, logdir);
+    r->LogDir = sl_arena_str(a, logdir);
     struct statvfs vfs;
     if (statvfs(logdir, &vfs) == 0) {
         r->TotalBytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
@@ -267,7 +255,7 @@ void sl_handle_DescribeLogDirs(struct sl_call *call)
         }
         if (rt->Partitions_n > 0) {
             /* the name must outlive the image */
-            rt->Name = arena_str(a, t->name);
+            rt->Name = sl_arena_str(a, t->name);
             r->Topics_n++;
         }
     }
@@ -320,7 +308,7 @@ static void elect_leaders_op(struct sl_controller *ctl, void *arg)
                 rp->PartitionId = k;
                 rp->ErrorCode = err;
                 if (err)
-                    rp->ErrorMessage = arena_str(a, msg);
+                    rp->ErrorMessage = sl_arena_str(a, msg);
             }
             if (rt->PartitionResult_n > 0)
                 resp->ReplicaElectionResults_n++;
@@ -343,11 +331,11 @@ static void elect_leaders_op(struct sl_controller *ctl, void *arg)
                 rp->PartitionId = tp->Partitions[k];
                 rp->ErrorCode = sl_ctl_elect_leader(ctl, tp->Topic, tp->Partitions[k], type, msg, sizeof(msg));
                 if (rp->ErrorCode)
-                    rp->ErrorMessage = arena_str(a, msg);
+                    rp->ErrorMessage = sl_arena_str(a, msg);
             }
         }
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_ElectLeaders(struct sl_call *call)

@@ -31,18 +31,6 @@
 #include "proto/gen/IncrementalAlterConfigs.h"
 #include "proto/gen/errors.h"
 
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
-}
-
-static struct sl_slice arena_str(struct sl_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    void *p = sl_arena_dup(a, s, n ? n : 1);
-    return (struct sl_slice){p, p ? n : 0};
-}
-
 static struct sl_slice arena_fmt(struct sl_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static struct sl_slice arena_fmt(struct sl_arena *a, const char *fmt, ...)
@@ -52,7 +40,7 @@ static struct sl_slice arena_fmt(struct sl_arena *a, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    return arena_str(a, buf);
+    return sl_arena_str(a, buf);
 }
 
 /* ---- DescribeConfigs ---------------------------------------------------- */
@@ -74,7 +62,7 @@ static bool put_entry(struct sl_call *call, const struct sl_DescribeConfigsReque
     struct sl_arena *a = &call->req->arena;
     sl_DescribeConfigsResponse_DescribeConfigsResourceResult_init(c);
     c->Name = sl_slice_cstr(e->name);
-    c->Value = e->null ? (struct sl_slice){NULL, 0} : arena_str(a, e->value);
+    c->Value = e->null ? (struct sl_slice){NULL, 0} : sl_arena_str(a, e->value);
     if (!e->null && !c->Value.p)
         return false;
     c->ReadOnly = e->read_only;
@@ -93,7 +81,7 @@ static bool put_entry(struct sl_call *call, const struct sl_DescribeConfigsReque
         struct sl_DescribeConfigsResponse_DescribeConfigsSynonym *s = &c->Synonyms[i];
         sl_DescribeConfigsResponse_DescribeConfigsSynonym_init(s);
         s->Name = sl_slice_cstr(e->synonyms[i].name);
-        s->Value = e->synonyms[i].null ? (struct sl_slice){NULL, 0} : arena_str(a, e->synonyms[i].value);
+        s->Value = e->synonyms[i].null ? (struct sl_slice){NULL, 0} : sl_arena_str(a, e->synonyms[i].value);
         s->Source = e->synonyms[i].source;
     }
     c->Synonyms_n = e->synonyms_n;
@@ -109,7 +97,7 @@ static void describe_topic(struct sl_call *call, const struct sl_image *img,
     const struct sl_image_topic *t = sl_image_topic_by_name(img, res->ResourceName);
     if (!t) {
         r->ErrorCode = SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
-        r->ErrorMessage = arena_str(a, "The topic does not exist.");
+        r->ErrorMessage = sl_arena_str(a, "The topic does not exist.");
         return;
     }
     size_t n;
@@ -256,11 +244,11 @@ static void alter_configs_op(struct sl_controller *ctl, void *arg)
         sl_ctl_alter_configs(ctl, res->ResourceType, res->ResourceName, ops, nc, false, req->ValidateOnly, &result);
         r->ErrorCode = result.error;
         if (result.error) {
-            r->ErrorMessage = arena_str(a, result.message);
+            r->ErrorMessage = sl_arena_str(a, result.message);
             SL_INFO("meta", "AlterConfigs %.*s refused: %s", SL_SLICE_FMT(res->ResourceName), result.message);
         }
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_AlterConfigs(struct sl_call *call)
@@ -298,12 +286,12 @@ static void incremental_alter_configs_op(struct sl_controller *ctl, void *arg)
         sl_ctl_alter_configs(ctl, res->ResourceType, res->ResourceName, ops, nc, true, req->ValidateOnly, &result);
         r->ErrorCode = result.error;
         if (result.error) {
-            r->ErrorMessage = arena_str(a, result.message);
+            r->ErrorMessage = sl_arena_str(a, result.message);
             SL_INFO("meta", "IncrementalAlterConfigs %.*s refused: %s", SL_SLICE_FMT(res->ResourceName),
                     result.message);
         }
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_IncrementalAlterConfigs(struct sl_call *call)

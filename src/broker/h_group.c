@@ -25,11 +25,6 @@
 #include "proto/gen/SyncGroup.h"
 #include "proto/gen/errors.h"
 
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
-}
-
 /* ---- FindCoordinator ------------------------------------------------------------ */
 
 #define KEY_TYPE_GROUP 0
@@ -157,7 +152,7 @@ void sl_handle_FindCoordinator(struct sl_call *call)
 static void gop_done(struct sl_gop *op)
 {
     struct sl_call *call = op->ctx;
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 /* "/127.0.0.1", as Kafka shows a member's clientHost. */

@@ -22,18 +22,6 @@
 #include "proto/gen/DeleteTopics.h"
 #include "proto/gen/errors.h"
 
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
-}
-
-static struct sl_slice arena_str(struct sl_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    void *p = sl_arena_dup(a, s, n);
-    return (struct sl_slice){p, p ? n : 0};
-}
-
 /* The topic's configs as CreateTopics v5+ reports them: every topic key with
  * the value and source a DescribeConfigs of the new topic gives (its own
  * value from the request, else dynamic broker, <default>, static, default).
@@ -67,7 +55,7 @@ static void fill_configs(struct sl_call *call, const struct sl_image *img,
                                   has_own ? own : NULL, e);
         c->Name = sl_slice_cstr(keys[i].name);
         if (!e->null)
-            c->Value = arena_str(a, e->value);
+            c->Value = sl_arena_str(a, e->value);
         c->ReadOnly = e->read_only;
         c->ConfigSource = e->source;
         c->IsSensitive = e->sensitive;
@@ -84,7 +72,7 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
     int32_t n = req->Topics_n > 0 ? req->Topics_n : 0;
     resp->Topics = sl_arena_alloc(a, sizeof(*resp->Topics) * (size_t)(n + 1));
     if (!resp->Topics) {
-        sl_loop_post(call->req->loop, respond_on_loop, call);
+        sl_call_respond_later(call);
         return;
     }
     resp->Topics_n = n;
@@ -147,7 +135,7 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
         }
         r->ErrorCode = res.error;
         if (res.error) {
-            r->ErrorMessage = arena_str(a, res.message);
+            r->ErrorMessage = sl_arena_str(a, res.message);
             SL_INFO("meta", "CreateTopics %.*s refused: %s", SL_SLICE_FMT(t->Name), res.message);
             continue;
         }
@@ -156,7 +144,7 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
         r->ReplicationFactor = res.replication_factor;
         fill_configs(call, sl_controller_image(ctl), t, r);
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_CreateTopics(struct sl_call *call)
@@ -176,7 +164,7 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
         n = 0;
     resp->Responses = sl_arena_alloc(a, sizeof(*resp->Responses) * (size_t)(n + 1));
     if (!resp->Responses) {
-        sl_loop_post(call->req->loop, respond_on_loop, call);
+        sl_call_respond_later(call);
         return;
     }
     resp->Responses_n = n;
@@ -196,9 +184,9 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
         r->TopicId = res.error ? id : res.id;
         r->ErrorCode = res.error;
         if (res.error)
-            r->ErrorMessage = arena_str(a, res.message);
+            r->ErrorMessage = sl_arena_str(a, res.message);
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_DeleteTopics(struct sl_call *call)

@@ -23,11 +23,6 @@
 #include "txn/pid.h"
 #include "txn/tc.h"
 
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
-}
-
 static void pid_done(void *arg, int64_t pid)
 {
     struct sl_call *call = arg;
@@ -38,7 +33,7 @@ static void pid_done(void *arg, int64_t pid)
         resp->ProducerId = pid;
         resp->ProducerEpoch = 0;
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 void sl_handle_InitProducerId(struct sl_call *call)

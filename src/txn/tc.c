@@ -1076,13 +1076,6 @@ static void do_txn_offset_commit(struct sl_tc *tc, struct sl_call *call)
     }
 }
 
-static struct sl_slice arena_cstr(struct sl_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    void *p = sl_arena_dup(a, s, n);
-    return (struct sl_slice){p, p ? n : 0};
-}
-
 static void do_describe(struct sl_tc *tc, struct sl_call *call)
 {
     struct sl_DescribeTransactionsRequest *req = call->request;
@@ -1121,7 +1114,7 @@ static void do_describe(struct sl_tc *tc, struct sl_call *call)
             if (!td) {
                 td = &s->Topics[s->Topics_n++];
                 sl_DescribeTransactionsResponse_TopicData_init(td);
-                td->Topic = arena_cstr(a, t->parts[j].topic);
+                td->Topic = sl_arena_str(a, t->parts[j].topic);
                 td->Partitions = sl_arena_alloc(a, sizeof(int32_t) * (size_t)(t->parts_n + 1));
                 td->Partitions_n = 0;
             }
@@ -1168,15 +1161,10 @@ static void do_list(struct sl_tc *tc, struct sl_call *call)
             struct sl_ListTransactionsResponse_TransactionState *s =
                 &resp->TransactionStates[resp->TransactionStates_n++];
             sl_ListTransactionsResponse_TransactionState_init(s);
-            s->TransactionalId = arena_cstr(a, t->id);
+            s->TransactionalId = sl_arena_str(a, t->id);
             s->ProducerId = t->pid;
             s->TransactionState = sl_slice_cstr(state_names[t->state]);
         }
-}
-
-static void respond_on_loop(void *arg)
-{
-    sl_call_respond(arg);
 }
 
 static void run_call(struct sl_tc *tc, struct sl_call *call)
@@ -1206,7 +1194,7 @@ static void run_call(struct sl_tc *tc, struct sl_call *call)
     default:
         break;
     }
-    sl_loop_post(call->req->loop, respond_on_loop, call);
+    sl_call_respond_later(call);
 }
 
 /* Aborts timed-out transactions and finishes any left in Prepare*. */
