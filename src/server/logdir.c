@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "meta/image.h"
+#include "storage/checkpoint.h"
 
 static int mkdir_p(const char *path)
 {
@@ -44,33 +45,6 @@ static int prop_get(const char *text, const char *key, char *out, size_t outlen)
         }
     }
     return -ENOENT;
-}
-
-static int write_atomic(const char *dir, const char *name, const char *text)
-{
-    char path[1100], tmp[1100];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    size_t len = strlen(text);
-    int rc = 0;
-    if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-        rc = errno ? -errno : -EIO;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc == 0) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
 }
 
 int sl_logdir_prepare(const char *dir, int32_t node_id, const char *want_cluster_id,
@@ -135,7 +109,7 @@ int sl_logdir_prepare(const char *dir, int32_t node_id, const char *want_cluster
     char text[512];
     snprintf(text, sizeof(text), "#\n#%s\ncluster.id=%s\ndirectory.id=%s\nnode.id=%d\nversion=1\n", when, cid, did,
              node_id);
-    if ((rc = write_atomic(dir, "meta.properties", text)) < 0) {
+    if ((rc = sl_ckpt_write_atomic(path, text, strlen(text))) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
         return rc;
     }
