@@ -18,7 +18,7 @@ WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CPPFLAGS := -Isrc -MMD -MP
-LDLIBS   := -lpthread -lz -llz4 -lzstd -lsnappy -lm -lmicrohttpd -ljansson
+LDLIBS   := -lssl -lcrypto -lpthread -lz -llz4 -lzstd -lsnappy -lm -lmicrohttpd -ljansson
 
 SRC      := $(sort $(filter-out src/cmd/%,$(wildcard src/*/*.c src/*/*/*.c)))
 OBJ      := $(SRC:%.c=build/%.o)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_BUILD=(build-essential make pkg-config zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
-           python3 librdkafka-dev libmicrohttpd-dev libjansson-dev)
+           libssl-dev openssl python3 librdkafka-dev libmicrohttpd-dev libjansson-dev)
 DEB_TEST=(kcat python3-kafka python3-confluent-kafka prometheus clang libclang-rt-14-dev)
 # Only for `make bench` (scripts/setup.sh --bench): the machine's limits, the peers
 # the benchmark compares against, the load generators' client libraries, the chart.

@@ -26,6 +26,8 @@ struct sl_metrics;
 /* One configured Kafka listener; passed to the net layer as listener_data. */
 struct sl_listener {
     char name[64];             /* e.g. PLAINTEXT */
+    const char *protocol;      /* security protocol: "PLAINTEXT", "SSL", "SASL_PLAINTEXT" or
+                                  "SASL_SSL" (listener.security.protocol.map) */
     char host[256];            /* bind host */
     int port;                  /* bound port (after sl_net_listen) */
     char adv_host[256];        /* advertised host */

@@ -135,6 +135,8 @@ void conn_reap(struct sl_loop *loop)
         struct sl_conn *conn = SL_LIST_ENTRY(first, struct sl_conn, link);
         SL_ASSERT(conn->state == CONN_DEAD && conn->npending == 0);
         sl_list_remove(first);
+        if (conn->user && conn->user_free)
+            conn->user_free(conn->user);
         free(conn);
     }
 }
@@ -188,12 +190,14 @@ static inline uint32_t be32(const uint8_t *p)
  * conn was closed (buf may be freed then). */
 static size_t parse_frames(struct sl_conn *conn, const uint8_t *buf, size_t len)
 {
-    size_t off = 0, max = conn->loop->net->conf.max_request_bytes;
+    size_t off = 0;
     while (conn->state == CONN_OPEN && !conn->paused && !conn->loop->stopping && len - off >= 4) {
+        /* Read per frame: a request may lower or raise the cap for the next. */
+        size_t max = conn->max_frame ? conn->max_frame : conn->loop->net->conf.max_request_bytes;
         int32_t size = (int32_t)be32(buf + off);
         if (size <= 0 || (size_t)size > max) {
-            SL_WARN(NET_MOD, "closing %s: frame size %d outside 1..%zu (socket.request.max.bytes)",
-                    conn->peer, size, max);
+            SL_WARN(NET_MOD, "closing %s: frame size %d outside 1..%zu (%s)", conn->peer, size, max,
+                    conn->max_frame ? "the cap before authentication" : "socket.request.max.bytes");
             conn_close(conn, "bad frame size");
             return PARSE_DEAD;
         }
@@ -382,3 +386,13 @@ void conn_begin_drain(struct sl_conn *conn)
 const char *sl_conn_peer(const struct sl_conn *conn) { return conn->peer; }
 uint64_t sl_conn_id(const struct sl_conn *conn) { return conn->id; }
 bool sl_conn_is_open(const struct sl_conn *conn) { return conn->state == CONN_OPEN; }
+
+void *sl_conn_user(const struct sl_conn *conn) { return conn->user; }
+
+void sl_conn_set_user(struct sl_conn *conn, void *user, void (*user_free)(void *user))
+{
+    conn->user = user;
+    conn->user_free = user_free;
+}
+
+void sl_conn_set_max_frame(struct sl_conn *conn, size_t max_bytes) { conn->max_frame = max_bytes; }

@@ -199,4 +199,16 @@ uint64_t sl_conn_id(const struct sl_conn *conn);
 /* false once the connection is closed or closing. Thread: conn's loop. */
 bool sl_conn_is_open(const struct sl_conn *conn);
 
+/* Per-connection state of the request function (for the broker: who the
+ * client authenticated as). user_free(user) runs when the connection's
+ * memory goes, after its last request is finished. Thread: conn's loop. */
+void *sl_conn_user(const struct sl_conn *conn);
+void sl_conn_set_user(struct sl_conn *conn, void *user, void (*user_free)(void *user));
+
+/* Caps the size of the frames this connection may send next (for example
+ * sasl.server.max.receive.size until SASL authentication completes); a
+ * longer frame closes it. 0 restores socket.request.max.bytes. Takes effect
+ * from the next frame read. Thread: conn's loop. */
+void sl_conn_set_max_frame(struct sl_conn *conn, size_t max_bytes);
+
 #endif

@@ -159,6 +159,9 @@ struct sl_conn {
     struct sockaddr_in6 peer_addr; /* peer (v4 as v4-mapped) for per-IP counts */
     bool counted_ip;           /* counted in net->ip_table */
     char peer[64];             /* "ip:port" */
+    size_t max_frame;          /* frame cap for this conn; 0 = conf.max_request_bytes */
+    void *user;                /* sl_conn_set_user: the request function's per-conn state */
+    void (*user_free)(void *user); /* frees user when the conn's memory goes */
 };
 
 /* loop.c */

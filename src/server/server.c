@@ -71,6 +71,7 @@ static int setup_listeners(struct sl_broker *broker, const struct sl_conf *conf,
             continue;
         struct sl_listener *l = &broker->listeners[k++];
         copy_str(l->name, sizeof(l->name), ls[i].name);
+        l->protocol = sl_conf_security_protocol(conf, ls[i].name);
         copy_str(l->host, sizeof(l->host), ls[i].host);
         l->port = ls[i].port;
         l->adv_host[0] = 0;
