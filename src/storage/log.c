@@ -527,12 +527,21 @@ int sl_log_read(struct sl_log *log, int64_t offset, int64_t max_offset, size_t m
                 break;
         }
         if (rc < 0) {
+            /* A malformed header in bytes found on disk is corruption; in
+             * bytes this process wrote, an I/O fault. */
+            if (rc == -EBADMSG && pos >= atomic_load(&seg->trusted_from))
+                rc = -EIO;
             sl_seg_release(seg);
-            return rc == -EBADMSG ? -EIO : rc;
+            return rc;
         }
-        if (start != UINT64_MAX)
+        if (start != UINT64_MAX) {
+            if ((rc = sl_seg_verify(seg, start, &stop)) < 0) {
+                sl_seg_release(seg);
+                return rc;
+            }
             return sl_obuf_put_file(out, seg->log_fd, (off_t)start, stop - start, seg,
                                     release_range);
+        }
         /* offset lies past this segment's batches: the next segment has it
          * (a compacted segment may end, or be empty, well before the next
          * one's base; the active segment has no next and ends the read). */

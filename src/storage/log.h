@@ -75,8 +75,11 @@ int64_t sl_log_durable_offset(const struct sl_log *log); /* all below is fdatasy
  * `offset`, stopping before a batch whose last offset is >= max_offset, at
  * most max_bytes except that the first batch is always whole. Stays within
  * one segment (as Kafka does); nothing is appended at the end of the log.
- * Each range references its segment until released. 0, -ERANGE (offset
- * outside [start, end]), -errno. Any thread. */
+ * Each range references its segment until released. Bytes read from disk
+ * that this process did not write are CRC-checked on their first read
+ * (verify.c): the read stops before a corrupt batch. 0, -ERANGE (offset
+ * outside [start, end]), -EBADMSG (the first batch is corrupt), -errno.
+ * Any thread. */
 int sl_log_read(struct sl_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
                 struct sl_obuf *out);
 

@@ -73,6 +73,7 @@ int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix,
     seg->log_fd = seg->idx_fd = seg->tidx_fd = -1;
     seg->base_offset = base_offset;
     atomic_init(&seg->refs, 1);
+    pthread_mutex_init(&seg->verify_mu, NULL);
     atomic_init(&seg->max_ts_ms, -1);
     atomic_init(&seg->max_ts_offset, -1);
     atomic_init(&seg->next_offset, base_offset);
@@ -95,6 +96,7 @@ int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix,
         (rc = file_size(seg->tidx_fd, &tidx_size)) < 0)
         goto fail;
     atomic_init(&seg->size, log_size);
+    atomic_init(&seg->trusted_from, log_size); /* found on disk: checked on first read */
     atomic_init(&seg->idx_n, (uint32_t)(idx_size / SL_SEG_IDX_ENTRY));
     atomic_init(&seg->tidx_n, (uint32_t)(tidx_size / SL_SEG_TIDX_ENTRY));
     seg->idx_map_bytes = idx_size / SL_SEG_IDX_ENTRY * SL_SEG_IDX_ENTRY;
@@ -164,6 +166,7 @@ void sl_seg_release(struct sl_seg *seg)
         close(seg->idx_fd);
     if (seg->tidx_fd != -1)
         close(seg->tidx_fd);
+    pthread_mutex_destroy(&seg->verify_mu);
     free(seg->path);
     free(seg);
 }
@@ -295,6 +298,7 @@ int sl_seg_truncate(struct sl_seg *seg, uint64_t pos, int64_t next)
 {
     if (ftruncate(seg->log_fd, (off_t)pos) == -1)
         return -errno;
+    sl_seg_verify_truncate(seg, pos);
     atomic_store(&seg->size, pos);
     atomic_store(&seg->next_offset, next);
     return 0;
