@@ -32,6 +32,7 @@
 #include "meta/controller.h"
 #include "metrics/metrics.h"
 #include "net/net.h"
+#include "server/limits.h"
 #include "server/logdir.h"
 #include "storage/flusher.h"
 
@@ -123,6 +124,7 @@ int sl_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int64_t t0 = sl_clock_mono_ms();
+    sl_raise_nofile_limit();
     static struct sl_broker broker;
     broker.conf = &conf;
     broker.node_id = conf.node_id;

@@ -314,10 +314,9 @@ static int clean_batch(struct sl_log *log, struct sl_seg *cs, const struct omap 
 
 static int sync_seg(struct sl_seg *seg)
 {
-    if (fdatasync(seg->log_fd) == -1 || fdatasync(seg->idx_fd) == -1 ||
-        fdatasync(seg->tidx_fd) == -1)
+    if (fdatasync(seg->log_fd) == -1)
         return -errno;
-    return 0;
+    return sl_seg_index_sync(seg);
 }
 
 /* Rewrites g[0..k) into one cleaned segment and swaps it in. */

@@ -269,8 +269,8 @@ void sl_log_close(struct sl_log *log)
     struct sl_seg *active = log->segs[log->nsegs - 1];
     if (rc == 0)
         rc = sl_seg_seal(active);
-    if (rc == 0 && (fdatasync(active->idx_fd) == -1 || fdatasync(active->tidx_fd) == -1))
-        rc = -errno;
+    if (rc == 0)
+        rc = sl_seg_index_sync(active);
     if (rc == 0) {
         char *marker = path_in(log, SL_LOG_CLEAN_SHUTDOWN_FILE);
         rc = marker ? sl_ckpt_write_atomic(marker, "", 0) : -ENOMEM;
@@ -702,9 +702,8 @@ int sl_log_truncate_to(struct sl_log *log, int64_t offset)
     if (!seg->active) {
         /* A sealed segment keeps its mapping (readers may use it): trim its
          * index files and start a fresh active segment at the new end. */
-        if (ftruncate(seg->idx_fd, (off_t)n * SL_SEG_IDX_ENTRY) == -1 ||
-            ftruncate(seg->tidx_fd, (off_t)tn * SL_SEG_TIDX_ENTRY) == -1)
-            return -errno;
+        if ((rc = sl_seg_index_trim(seg, n, tn)) < 0)
+            return rc;
         if ((rc = roll(log, new_end)) < 0)
             return rc;
     }

@@ -31,9 +31,7 @@ struct sl_seg {
     int64_t base_offset;          /* first offset this segment may hold */
     char *path;                   /* "<dir>/<20-digit base>" without extension */
     char suffix[16];              /* after the extension: "" live, ".cleaned", ".swap", ".deleted" */
-    int log_fd;                   /* .log, -1 once closed */
-    int idx_fd;                   /* .index */
-    int tidx_fd;                  /* .timeindex */
+    int log_fd;                   /* .log, -1 once closed (the indexes are only mapped) */
     _Atomic uint64_t size;        /* bytes of complete batches in .log */
     _Atomic int64_t next_offset;  /* offset after the last batch (base if empty) */
     uint8_t *idx_map;             /* .index mapping, idx_map_bytes long */
@@ -94,6 +92,11 @@ int sl_seg_write(struct sl_seg *seg, const uint8_t *batch, size_t len);
  * next offset. Writer only. */
 void sl_seg_publish(struct sl_seg *seg, uint64_t pos, size_t len, int64_t last, int64_t max_ts,
                     uint32_t interval_bytes);
+/* Truncates the index files to n and tn entries (the mappings stay). Writer
+ * only. 0 or -errno. */
+int sl_seg_index_trim(struct sl_seg *seg, uint32_t n, uint32_t tn);
+/* fdatasyncs both index files. 0 or -errno. */
+int sl_seg_index_sync(struct sl_seg *seg);
 /* Whether the indexes have room for another entry each. */
 bool sl_seg_index_full(const struct sl_seg *seg);
 /* Trims the indexes to their entries and maps them read-only: on roll and
