@@ -193,8 +193,9 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
     }
     if ((rc = list_segments(dir, &bases, &nbases)) < 0)
         goto fail;
-    bool clean = access(marker, F_OK) == 0 && swaps == 0;
-    if (clean) {
+    bool own = log->conf.shutdown_marker == SL_LOG_MARKER_OWN;
+    bool clean = swaps == 0 && (own ? access(marker, F_OK) == 0 : log->conf.shutdown_marker == SL_LOG_MARKER_CLEAN);
+    if (clean && own) {
         /* From here on a crash must recover: the marker goes first, durably. */
         if (unlink(marker) == -1 || (rc = sl_ckpt_fsync_dir(dir)) < 0) {
             rc = rc < 0 ? rc : -errno;
@@ -231,8 +232,9 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
         start = log->conf.log_start_offset < leo ? log->conf.log_start_offset : leo;
     atomic_store(&log->start_offset, start);
     atomic_store(&log->end_offset, leo);
-    /* What recovery kept is on disk now; make it durable before saying so. */
-    if (fdatasync(active->log_fd) == -1) {
+    /* What recovery kept is on disk now; make it durable before saying so
+     * (after a clean shutdown it already is). */
+    if (!clean && fdatasync(active->log_fd) == -1) {
         rc = -errno;
         goto fail;
     }
@@ -261,17 +263,18 @@ fail:
     return rc;
 }
 
-void sl_log_close(struct sl_log *log)
+int sl_log_close(struct sl_log *log)
 {
     if (!log)
-        return;
+        return 0;
+    bool own = log->conf.shutdown_marker == SL_LOG_MARKER_OWN;
     int rc = sl_log_sync(log);
     struct sl_seg *active = log->segs[log->nsegs - 1];
     if (rc == 0)
         rc = sl_seg_seal(active);
-    if (rc == 0)
+    if (rc == 0 && own)
         rc = sl_seg_index_sync(active);
-    if (rc == 0) {
+    if (rc == 0 && own) {
         char *marker = path_in(log, SL_LOG_CLEAN_SHUTDOWN_FILE);
         rc = marker ? sl_ckpt_write_atomic(marker, "", 0) : -ENOMEM;
         free(marker);
@@ -286,6 +289,7 @@ void sl_log_close(struct sl_log *log)
     pthread_mutex_destroy(&log->segs_lock);
     pthread_mutex_destroy(&log->sync_lock);
     free(log);
+    return rc;
 }
 
 int64_t sl_log_end_offset(const struct sl_log *log)

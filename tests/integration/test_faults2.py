@@ -184,6 +184,33 @@ class TestCorruptionWhileStopped(_Base):
     def test_middle_batch_of_older_segment_flipped_after_clean_stop_is_not_served(self):
         self.flip_and_check(False, "middle")
 
+    def test_one_clean_shutdown_marker_for_the_log_dir(self):
+        """A clean stop leaves one marker in the log dir (as Kafka's
+        .kafka_cleanshutdown), none per partition; a start removes it, so a
+        kill -9 afterwards is recovered as unclean; nothing is lost either way."""
+        b = self.broker(name="marker")
+        b.start()
+        t = "marker"
+        create_topic(self, b, t, partitions=4)
+        acked = produce_acked(self, b, t, 30)
+        marker = os.path.join(b.data_dir, ".sluice_cleanshutdown")
+        self.assertFalse(os.path.exists(marker), "marker present while running")
+        b.stop()
+        self.assertTrue(os.path.exists(marker), "no marker after a clean stop")
+        per_part = glob.glob(os.path.join(b.data_dir, t + "-*", ".sluice_cleanshutdown"))
+        self.assertEqual(per_part, [], "partition directories hold their own markers")
+        b.start()
+        self.assertFalse(os.path.exists(marker), "the marker survived a start")
+        served, bad, why = drain(b.port, t, max(acked) + 1)
+        self.assert_nothing_corrupt_served(served, bad, acked, "after a clean restart")
+        self.assertEqual(sorted(served), sorted(acked), why)
+        b.kill9()
+        self.assertFalse(os.path.exists(marker))
+        b.start()
+        served, bad, why = drain(b.port, t, max(acked) + 1)
+        self.assert_nothing_corrupt_served(served, bad, acked, "after kill -9")
+        self.assertEqual(sorted(served), sorted(acked), why)
+
     def test_broken_index_is_rebuilt_and_every_offset_reads_right(self):
         b = self.broker({"log.segment.bytes": 16384, "log.index.interval.bytes": 100}, name="index")
         b.start()
