@@ -250,7 +250,7 @@ ssize_t tls_recv(struct sl_conn *conn, void *buf, size_t cap)
             return -1;
         default:
             tls->fatal = true;
-            SL_INFO(NET_MOD, "TLS read from %s: %s", conn->peer, ssl_errors(e, sizeof(e)));
+            SL_DEBUG(NET_MOD, "TLS read from %s: %s", conn->peer, ssl_errors(e, sizeof(e)));
             errno = EPROTO;
             return -1;
         }
@@ -355,7 +355,7 @@ ssize_t tls_write_some(struct sl_conn *conn, size_t budget)
         return errno ? -errno : -EPIPE;
     default:
         tls->fatal = true;
-        SL_INFO(NET_MOD, "TLS write to %s: %s", conn->peer, ssl_errors(e, sizeof(e)));
+        SL_DEBUG(NET_MOD, "TLS write to %s: %s", conn->peer, ssl_errors(e, sizeof(e)));
         return -EPROTO;
     }
 }

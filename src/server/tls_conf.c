@@ -335,8 +335,18 @@ static int load_keystore(const struct sl_conf *conf, const char *l, SSL_CTX *ctx
         goto out;
     }
     ERR_clear_error();
-    if (SSL_CTX_use_certificate(ctx, ks.cert) != 1 || SSL_CTX_use_PrivateKey(ctx, ks.key) != 1) {
-        snprintf(err, errlen, "listener %s: the key store's certificate or key is unusable: %s", l,
+    if (SSL_CTX_use_certificate(ctx, ks.cert) != 1) {
+        snprintf(err, errlen, "listener %s: the key store's certificate is unusable: %s", l,
+                 ossl_why());
+        goto out;
+    }
+    if (X509_check_private_key(ks.cert, ks.key) != 1) {
+        snprintf(err, errlen, "listener %s: the private key does not match the certificate in %s",
+                 l, loc.val[0] ? loc.key : chain.key);
+        goto out;
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, ks.key) != 1) {
+        snprintf(err, errlen, "listener %s: the key store's private key is unusable: %s", l,
                  ossl_why());
         goto out;
     }
