@@ -4,8 +4,10 @@
  * frames, file pieces (pread + SSL_write), decrypted bytes left inside
  * OpenSSL while reading is paused, a slow reader (WANT_WRITE), the
  * handshake timeout, client certificate subjects, close_notify and the
- * memory an idle TLS connection costs. Certificates are made with the
- * openssl command in a temporary directory.
+ * memory an idle TLS connection costs; and the broker session's principal
+ * made from the client certificate (src/broker/session.c) on such a
+ * connection. Certificates are made with the openssl command in a
+ * temporary directory.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +24,9 @@
 #include <openssl/ssl.h>
 
 #include "base/clock.h"
+#include "broker/session.h"
 #include "net/net.h"
+#include "security/ssl_principal.h"
 #include "testlib.h"
 
 #define DEADLINE_MS 20000
@@ -107,6 +111,9 @@ struct tctx {
     int64_t delay_ms;       /* answer each request this much later (timer) */
     char subject[256];      /* sl_conn_tls_subject of the last request, or "(null)" */
     atomic_int is_tls;      /* sl_conn_is_tls of the last request */
+    struct sl_listener *session_listener; /* if set: make a broker session as from this listener */
+    char principal[512];    /* that session's principal, or "(no session)" */
+    int auth_state;         /* and its state */
 };
 
 static struct tctx T;
@@ -139,6 +146,12 @@ static void handler(void *ctx, struct sl_req *req)
     const char *s = sl_conn_tls_subject(req->conn);
     snprintf(T.subject, sizeof(T.subject), "%s", s ? s : "(null)");
     atomic_store(&T.is_tls, sl_conn_is_tls(req->conn));
+    if (T.session_listener) {
+        struct sl_call call = {.req = req, .listener = T.session_listener};
+        struct sl_session *ss = sl_call_session(&call);
+        snprintf(T.principal, sizeof(T.principal), "%s", ss ? ss->principal : "(no session)");
+        T.auth_state = ss ? (int)ss->state : -1;
+    }
     if (T.delay_ms > 0) {
         struct sl_timer *t = sl_arena_alloc(&req->arena, sizeof(*t));
         CHECK(t);
@@ -581,4 +594,47 @@ TEST(idle_tls_connection_memory_is_bounded)
     int st;
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     stop(net);
+}
+
+/* One request from a client with cert (or none) to a listener of protocol
+ * with rules; the principal of the session made for it. */
+static const char *principal_of(int port, struct sl_listener *l, const char *cert)
+{
+    T.session_listener = l;
+    struct cli c;
+    CHECK(cli_open(&c, port, cert));
+    uint8_t f[16];
+    size_t off = 0;
+    make_frame(f, &off, 2, 0);
+    cli_write(&c, f, off);
+    expect_echo(&c, 2, 0);
+    cli_close(&c);
+    return T.principal;
+}
+
+TEST(broker_session_principal_is_the_mapped_certificate_subject_on_ssl_only)
+{
+    struct sl_net_conf conf = {.threads = 1};
+    int port;
+    struct sl_net *net = start(&conf, true, &port, NULL);
+    char err[200];
+    struct sl_ssl_rules *dflt = NULL, *rule = NULL, *none = NULL;
+    CHECK(sl_ssl_rules_parse("DEFAULT", &dflt, err, sizeof(err)) == 0);
+    CHECK(sl_ssl_rules_parse("RULE:^CN=([^,]+),OU=eng,.*$/$1/U", &rule, err, sizeof(err)) == 0);
+    CHECK(sl_ssl_rules_parse("RULE:^CN=nobody$/x/", &none, err, sizeof(err)) == 0);
+    struct sl_listener ssl_l = {.name = "SSL", .protocol = "SSL", .ssl_rules = dflt};
+    CHECK(strcmp(principal_of(port, &ssl_l, "alice"), "User:CN=alice,OU=eng,O=acme") == 0);
+    CHECK_EQ(T.auth_state, SL_AUTH_AUTHENTICATED);
+    CHECK(strcmp(principal_of(port, &ssl_l, NULL), "User:ANONYMOUS") == 0);
+    ssl_l.ssl_rules = rule;
+    CHECK(strcmp(principal_of(port, &ssl_l, "alice"), "User:ALICE") == 0);
+    ssl_l.ssl_rules = none; /* no rule applies: no principal, no session */
+    CHECK(strcmp(principal_of(port, &ssl_l, "alice"), "(no session)") == 0);
+    struct sl_listener sasl_ssl = {.name = "SASL_SSL", .protocol = "SASL_SSL", .ssl_rules = dflt};
+    CHECK(strcmp(principal_of(port, &sasl_ssl, "alice"), "User:ANONYMOUS") == 0); /* SASL decides */
+    CHECK_EQ(T.auth_state, SL_AUTH_HANDSHAKE);
+    stop(net); /* sessions are freed with their conns */
+    sl_ssl_rules_free(dflt);
+    sl_ssl_rules_free(rule);
+    sl_ssl_rules_free(none);
 }
