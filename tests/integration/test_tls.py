@@ -466,10 +466,21 @@ class TestKeyStores(unittest.TestCase):
         self.serve({"ssl.keystore.type": "PEM", "ssl.keystore.location": path("server-enc-store.pem"),
                     "ssl.key.password": "keypw"})
 
-    def test_inline_pem_on_one_line_as_in_a_properties_file(self):
+    def test_inline_pem_on_one_line_in_an_override(self):
         one_line = lambda s: " ".join(s.split("\n")).strip()  # noqa: E731
         self.serve({"ssl.keystore.type": "PEM", "ssl.keystore.certificate.chain": one_line(read("server.pem")),
                     "ssl.keystore.key": one_line(read("server.key"))})
+
+    def test_inline_pem_continued_over_lines_in_a_properties_file(self):
+        # Kafka's documented form (KIP-651): each PEM line ends with a backslash
+        cont = lambda s: " \\\n    ".join(s.strip().split("\n"))  # noqa: E731
+        props = path("inline.properties")
+        with open(props, "w") as f:
+            f.write("ssl.keystore.type=PEM\n")
+            f.write("ssl.keystore.certificate.chain=" + cont(read("server.pem")) + "\n")
+            f.write("ssl.keystore.key=" + cont(read("server.key")) + "\n")
+        with Broker({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0"}, args=[props], name="props") as b:
+            self.assertEqual(tls_api_versions(ssl_port(b))[1], [1000])
 
     def test_listener_name_override_wins_over_the_global_key(self):
         self.serve({"ssl.keystore.type": "PEM", "ssl.keystore.location": path("does-not-exist.pem"),
