@@ -506,6 +506,24 @@ class TestKeyStores(unittest.TestCase):
                 tls_api_versions(ssl_port(b), version=ssl.TLSVersion.TLSv1_2)
             self.assertEqual(tls_api_versions(ssl_port(b), version=ssl.TLSVersion.TLSv1_3)[0], "TLSv1.3")
 
+    def test_cipher_suites_by_java_name_are_the_only_ones_offered(self):
+        ov = dict(pem_store(), **{"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+                                  "ssl.cipher.suites": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"})
+        with Broker(ov, name="ciphers") as b:
+            ctx = client_ctx(version=ssl.TLSVersion.TLSv1_2)
+            with socket.create_connection(("127.0.0.1", ssl_port(b)), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                    self.assertEqual(s.cipher()[0], "ECDHE-ECDSA-AES128-GCM-SHA256")
+            # no TLS 1.3 suite listed: TLS 1.3 is off
+            with self.assertRaises(ssl.SSLError):
+                tls_api_versions(ssl_port(b), version=ssl.TLSVersion.TLSv1_3)
+            ctx = client_ctx(version=ssl.TLSVersion.TLSv1_2)
+            ctx.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
+            with self.assertRaises(ssl.SSLError):
+                with socket.create_connection(("127.0.0.1", ssl_port(b)), timeout=10) as raw:
+                    ctx.wrap_socket(raw, server_hostname="127.0.0.1").close()
+        self.refuse(dict(pem_store(), **{"ssl.cipher.suites": "TLS_NO_SUCH_CIPHER"}), "ssl.cipher.suites")
+
     def test_jks_is_refused_at_start_naming_the_key(self):
         self.refuse({"ssl.keystore.location": path("server.p12")}, "ssl.keystore.type", "JKS",
                     "Kafka's default")
