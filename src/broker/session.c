@@ -37,14 +37,16 @@ static int tls_principal(struct sl_call *call, struct sl_conn *conn, struct sl_s
     if (!dn || !l || !l->protocol || strcmp(l->protocol, "SSL") != 0)
         return 0;
     char name[SL_PRINCIPAL_MAX - 5];
-    int rc = l->ssl_rules ? sl_ssl_rules_apply(l->ssl_rules, dn, name, sizeof(name)) : -ENOENT;
-    if (!l->ssl_rules && strlen(dn) < sizeof(name)) {
-        strcpy(name, dn);
-        rc = 0;
-    }
+    int rc = 0;
+    if (l->ssl_rules)
+        rc = sl_ssl_rules_apply(l->ssl_rules, dn, name, sizeof(name));
+    else if (strlen(dn) < sizeof(name))
+        strcpy(name, dn); /* DEFAULT */
+    else
+        rc = -ENOSPC;
     if (rc < 0) {
-        SL_WARN("session", "%s: no ssl.principal.mapping.rules rule maps the certificate subject '%s'",
-                sl_conn_peer(conn), dn);
+        SL_WARN("session", "%s: certificate subject '%s' maps to no principal (%s)", sl_conn_peer(conn), dn,
+                rc == -ENOENT ? "no ssl.principal.mapping.rules rule applies" : "too long");
         return -EACCES;
     }
     snprintf(s->principal, sizeof(s->principal), "User:%s", name);
