@@ -77,6 +77,7 @@ def make_certs():
                 out.write(f.read())
     openssl("pkcs12", "-export", "-inkey", "server.key", "-in", "server.pem", "-certfile", "ca.pem",
             "-passout", "pass:storepw", "-out", "server.p12")
+    openssl("pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-passout", "pass:trustpw", "-out", "trust.p12")
 
 
 def setUpModule():
@@ -488,6 +489,24 @@ class TestKeyStores(unittest.TestCase):
         self.refuse({"ssl.keystore.type": "PKCS12", "ssl.keystore.location": path("server.p12"),
                      "ssl.keystore.password": "storepw", "listener.name.ssl.ssl.keystore.password": "nope"},
                     "listener.name.ssl.ssl.keystore.password")
+
+    def test_inline_and_pkcs12_trust_stores_verify_client_certificates(self):
+        stores = ({"ssl.truststore.type": "PEM", "ssl.truststore.certificates": read("ca.pem")},
+                  {"ssl.truststore.type": "PKCS12", "ssl.truststore.location": path("trust.p12"),
+                   "ssl.truststore.password": "trustpw"})
+        for store in stores:
+            with self.subTest(store=store["ssl.truststore.type"]):
+                ov = dict(pem_store(), listeners="PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+                          **{"ssl.client.auth": "required"}, **store)
+                with Broker(ov, name="truststore") as b:
+                    self.assertEqual(tls_api_versions(ssl_port(b), cert="alice")[1], [1000])
+                    self.assertTrue(refused(ssl_port(b), cert="mallory"))
+                    self.assertTrue(refused(ssl_port(b)))
+        self.refuse(dict(pem_store(), **{"ssl.client.auth": "required", "ssl.truststore.type": "PKCS12",
+                                         "ssl.truststore.location": path("trust.p12"),
+                                         "ssl.truststore.password": "nope"}), "wrong ssl.truststore.password")
+        self.refuse(dict(pem_store(), **{"ssl.client.auth": "required",
+                                         "ssl.truststore.location": path("ca.pem")}), "ssl.truststore.type", "JKS")
 
     def test_sasl_ssl_listener_runs_tls(self):
         with Broker(dict(pem_store(), listeners="PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0"),
