@@ -255,6 +255,16 @@ int sl_controller_write_sync(struct sl_controller *ctl, const struct sl_meta_rec
     return w.rc;
 }
 
+/* Kafka's SecurityProtocol ids, as RegisterBrokerRecord carries them. */
+static int16_t security_protocol_id(const char *protocol)
+{
+    static const char *const names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
+    for (int16_t i = 0; protocol && i < 4; i++)
+        if (strcmp(protocol, names[i]) == 0)
+            return i;
+    return 0;
+}
+
 int sl_controller_register_broker(struct sl_controller *ctl, char *err, size_t errlen)
 {
     struct sl_broker *broker = ctl->broker;
@@ -280,7 +290,7 @@ int sl_controller_register_broker(struct sl_controller *ctl, char *err, size_t e
         eps[i].Name = sl_slice_cstr(broker->listeners[i].name);
         eps[i].Host = sl_slice_cstr(broker->listeners[i].adv_host);
         eps[i].Port = (uint16_t)broker->listeners[i].adv_port;
-        eps[i].SecurityProtocol = 0; /* PLAINTEXT */
+        eps[i].SecurityProtocol = security_protocol_id(broker->listeners[i].protocol);
     }
     rb.EndPoints = eps;
     rb.EndPoints_n = broker->listeners_n < 8 ? broker->listeners_n : 8;
