@@ -405,3 +405,45 @@ int sl_scram_boot_apply(struct sl_controller *ctl, const struct sl_scram_boot *v
     free(recs);
     return rc;
 }
+
+int sl_scram_boot_take_args(int *argc, char **argv, struct sl_scram_boot **out, int *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    int w = 1, rc = 0;
+    for (int i = 1; i < *argc; i++) {
+        const char *spec = NULL;
+        if (strcmp(argv[i], "--add-scram") == 0) {
+            if (i + 1 >= *argc) {
+                snprintf(err, errlen, "--add-scram expects 'SCRAM-SHA-512=[name=...,password=...]'");
+                rc = -EINVAL;
+                break;
+            }
+            spec = argv[++i];
+        } else if (strncmp(argv[i], "--add-scram=", 12) == 0) {
+            spec = argv[i] + 12;
+        } else {
+            argv[w++] = argv[i];
+            continue;
+        }
+        struct sl_scram_boot *v = realloc(*out, sizeof(**out) * (size_t)(*n + 1));
+        if (!v) {
+            snprintf(err, errlen, "out of memory");
+            rc = -ENOMEM;
+            break;
+        }
+        *out = v;
+        if ((rc = sl_scram_boot_parse(spec, &v[*n], err, errlen)) < 0)
+            break;
+        (*n)++;
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    argv[w] = NULL;
+    *argc = w;
+    return 0;
+}

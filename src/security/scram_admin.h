@@ -41,6 +41,12 @@ struct sl_scram_boot {
  * password); values may be in double quotes. 0 or -EINVAL with err. */
 int sl_scram_boot_parse(const char *spec, struct sl_scram_boot *out, char *err, size_t errlen);
 
+/* Takes every "--add-scram SPEC" / "--add-scram=SPEC" out of argv (argc
+ * and argv are compacted, argv[argc] = NULL) and parses each into *out
+ * (malloc'd array of *n; free()). 0 or -EINVAL with err. */
+int sl_scram_boot_take_args(int *argc, char **argv, struct sl_scram_boot **out, int *n, char *err,
+                            size_t errlen);
+
 /* Writes the credentials the current image does not have yet (a user's
  * existing credential for that mechanism is left alone). Not on the
  * controller thread. 0 or -errno with err. */
