@@ -478,6 +478,7 @@ static int step_first(struct sl_scram_server *s, const char *in, size_t len, sl_
     if (!s->nonce || !s->client_first_bare || !s->server_first)
         return fail(s, "out of memory");
     snprintf(s->nonce, nl + 1, "%.*s%s", (int)cf.nonce_len, cf.nonce, rnd64);
+    s->client_nonce_len = cf.nonce_len;
     int n = snprintf(s->server_first, sfl, "r=%s,s=%s,i=%d", s->nonce, salt64, (int)s->cred.iterations);
     *out = (uint8_t *)dup_mem(s->server_first, (size_t)n);
     if (!*out)
@@ -493,9 +494,16 @@ static int step_final(struct sl_scram_server *s, const char *in, size_t len, uin
     const char *why;
     if (sl_scram_parse_client_final(in, len, &cf, &why) < 0)
         return fail(s, why);
-    /* CVE-2024-56128: the nonce must be exactly the one this exchange sent. */
-    size_t nl = strlen(s->nonce);
-    if (cf.nonce_len != nl || memcmp(cf.nonce, s->nonce, nl) != 0)
+    /* CVE-2024-56128: the nonce must be the one this exchange sent (client
+     * nonce + server nonce). librdkafka before 2.6.1 sends the client nonce
+     * once more in front of it (librdkafka#4895); that exact form is accepted
+     * too: it still carries this exchange's fresh server nonce, so a
+     * client-final replayed into another exchange fails all the same. */
+    size_t nl = strlen(s->nonce), cl = s->client_nonce_len;
+    bool nonce_ok = cf.nonce_len == nl && memcmp(cf.nonce, s->nonce, nl) == 0;
+    bool librdkafka_form = cf.nonce_len == cl + nl && memcmp(cf.nonce, s->nonce, cl) == 0 &&
+                           memcmp(cf.nonce + cl, s->nonce, nl) == 0;
+    if (!nonce_ok && !librdkafka_form)
         return fail(s, "Authentication failed: Invalid nonce");
     /* c= is the base64 of the gs2 header sent in the client-first (no channel binding data). */
     uint8_t cb[sizeof(s->gs2_header)];

@@ -94,6 +94,7 @@ struct sl_scram_server {
     char *client_first_bare;              /* malloc'd: "n=...,r=..." */
     char *server_first;                   /* malloc'd: "r=...,s=...,i=..." */
     char *nonce;                          /* malloc'd: client nonce + server nonce */
+    size_t client_nonce_len;              /* bytes of the client's part of nonce */
     char error[256];                      /* why it failed, for the client (FAILED) */
 };
 
