@@ -158,8 +158,7 @@ void sl_scram_ctl_alter(struct sl_controller *ctl, const struct sl_AlterUserScra
         if (users[k].error == 0 && rc < 0)
             set_error(&users[k], SL_KERR_UNKNOWN_SERVER_ERROR, "The metadata log could not be written");
         r->ErrorCode = users[k].error;
-        if (users[k].message)
-            r->ErrorMessage = sl_slice_cstr(users[k].message);
+        r->ErrorMessage = users[k].message ? sl_slice_cstr(users[k].message) : (struct sl_slice){NULL, 0};
     }
 }
 
@@ -171,6 +170,7 @@ static void describe_user(const struct sl_scram_set *set, struct sl_slice user,
 {
     sl_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult_init(r);
     r->User = user;
+    r->ErrorMessage = (struct sl_slice){NULL, 0}; /* null unless an error, as Kafka */
     int32_t first = 0, n = sl_scram_user_entries(set, (const char *)user.p, user.len, &first);
     if (n == 0) {
         r->ErrorCode = SL_KERR_RESOURCE_NOT_FOUND;
@@ -197,6 +197,7 @@ void sl_scram_describe(const struct sl_image *img, const struct sl_DescribeUserS
 {
     const struct sl_scram_set *set = img ? img->scram : NULL;
     resp->Results_n = 0;
+    resp->ErrorMessage = (struct sl_slice){NULL, 0};
     if (req->Users_n <= 0) {
         /* every user: distinct names of the sorted set */
         int32_t total = set ? set->n : 0, n = 0;
