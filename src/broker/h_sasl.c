@@ -336,6 +336,47 @@ static int exch_step(struct sl_broker *broker, const struct lcfg *lc, struct sl_
     return 0;
 }
 
+/* --- failures ------------------------------------------------------------------ */
+
+/* A failed authentication, answered (or, for raw v0 tokens, closed) after
+ * connection.failed.authentication.delay.ms, as Kafka does (KIP-306), so
+ * guessing passwords gains nothing from speed. The request stays parked
+ * meanwhile; its arena holds the timer. */
+struct delayed_failure {
+    struct sl_timer timer;
+    struct sl_call *call;    /* answer with call->response, then close; or NULL */
+    struct sl_req *req;      /* raw token: close without an answer */
+    const char *why;         /* for the log; lives in the request's arena or is static */
+};
+
+static void delayed_failure_fire(void *arg)
+{
+    struct delayed_failure *d = arg;
+    if (d->call)
+        sl_call_respond_close(d->call, d->why);
+    else
+        sl_req_close(d->req, d->why);
+}
+
+static void fail_later(struct sl_broker *broker, struct sl_req *req, struct sl_call *call, const char *why)
+{
+    int32_t ms = broker->conf ? broker->conf->connection_failed_authentication_delay_ms : 0;
+    struct delayed_failure *d = ms > 0 ? sl_arena_alloc(&req->arena, sizeof(*d)) : NULL;
+    count(broker, false);
+    if (!d) {
+        struct delayed_failure now = {.call = call, .req = req, .why = why};
+        delayed_failure_fire(&now);
+        return;
+    }
+    sl_timer_init(&d->timer);
+    d->call = call;
+    d->req = req;
+    d->why = why;
+    if (call)
+        call->parked_ms = ms; /* by design: not a slow request */
+    sl_timer_start(req->loop, &d->timer, sl_clock_mono_ms() + ms, delayed_failure_fire, d);
+}
+
 /* --- the gate --------------------------------------------------------------- */
 
 const char *sl_sasl_gate(struct sl_call *call)
@@ -407,14 +448,12 @@ void sl_handle_SaslHandshake(struct sl_call *call)
     int m = req->Mechanism.p ? mech_index((const char *)req->Mechanism.p, req->Mechanism.len) : -1;
     if (m < 0 || !(lc->mechs & (1u << m))) {
         resp->ErrorCode = SL_KERR_UNSUPPORTED_SASL_MECHANISM;
-        count(call->broker, false);
-        sl_call_respond_close(call, "unsupported SASL mechanism");
+        fail_later(call->broker, call->req, call, "unsupported SASL mechanism");
         return;
     }
     if (x->reauth && m != x->auth_mech) {
         resp->ErrorCode = SL_KERR_ILLEGAL_SASL_STATE;
-        count(call->broker, false);
-        sl_call_respond_close(call, "SASL mechanism changed during re-authentication");
+        fail_later(call->broker, call->req, call, "SASL mechanism changed during re-authentication");
         return;
     }
     if (x->scram_live)
@@ -458,10 +497,9 @@ void sl_handle_SaslAuthenticate(struct sl_call *call)
         resp->ErrorCode = SL_KERR_SASL_AUTHENTICATION_FAILED;
         resp->ErrorMessage = sl_arena_str(&call->req->arena, err);
         resp->AuthBytes = (struct sl_slice){(const uint8_t *)"", 0};
-        count(call->broker, false);
         SL_INFO(MOD, "authentication failed from %s with %s: %s", sl_conn_peer(call->req->conn),
                 mech_names[x->mech], err);
-        sl_call_respond_close(call, "SASL authentication failed");
+        fail_later(call->broker, call->req, call, "SASL authentication failed");
         return;
     }
     resp->AuthBytes = out;
@@ -492,10 +530,8 @@ bool sl_sasl_raw_frame(struct sl_broker *broker, struct sl_req *req)
     const char *err = NULL;
     struct sl_slice in = {req->frame, req->frame_len};
     if (exch_step(broker, lc, s, x, &req->arena, in, &out, &done, &err) < 0) {
-        count(broker, false);
-        char why[320];
-        snprintf(why, sizeof(why), "SASL authentication failed (SaslHandshake v0): %s", err);
-        sl_req_close(req, why);
+        char *why = sl_arena_printf(&req->arena, "SASL authentication failed (SaslHandshake v0): %s", err);
+        fail_later(broker, req, NULL, why ? why : "SASL authentication failed");
         return true;
     }
     if (out.len && sl_obuf_put(&req->out, out.p, out.len) < 0) {

@@ -612,6 +612,19 @@ class TestRawProtocol(SaslBroker):
         finally:
             c.close()
 
+    def test_failure_response_is_delayed(self):
+        # connection.failed.authentication.delay.ms (100 by default, KIP-306)
+        c, sc, r1 = self.scram_start(password="wrong")
+        try:
+            final = sc.final(r1[2])
+            t0 = time.monotonic()
+            res = c.authenticate(final)
+            elapsed = time.monotonic() - t0
+            self.assert_failed_then_closed(c, res)
+            self.assertGreaterEqual(elapsed, 0.095, "failure answered without the delay")
+        finally:
+            c.close()
+
     def test_scram_unknown_user_same_error_as_wrong_password(self):
         results = []
         for user, pw in (("alice", "wrong"), ("nobody", "alice-secret")):
