@@ -415,16 +415,16 @@ void sl_handle_SaslHandshake(struct sl_call *call)
     const struct sl_SaslHandshakeRequest *req = call->request;
     struct sl_SaslHandshakeResponse *resp = call->response;
     const struct lcfg *lc = lcfg_of(call->broker, call->listener);
-    struct sl_session *s = sl_call_session(call);
-    struct exch *x = s ? exch_of(s) : NULL;
-    if (!x) {
-        sl_call_close(call, "out of memory for the SASL exchange");
-        return;
-    }
     if (!lc) { /* not a SASL listener: Kafka answers ILLEGAL_SASL_STATE */
         resp->ErrorCode = SL_KERR_ILLEGAL_SASL_STATE;
         resp->Mechanisms_n = 0;
         sl_call_respond(call);
+        return;
+    }
+    struct sl_session *s = sl_call_session(call);
+    struct exch *x = s ? exch_of(s) : NULL;
+    if (!x) {
+        sl_call_close(call, "out of memory for the SASL exchange");
         return;
     }
     resp->Mechanisms = sl_arena_alloc(&call->req->arena, sizeof(*resp->Mechanisms) * MECH_N);
