@@ -29,6 +29,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -421,6 +422,27 @@ class TestClients(SaslBroker):
             self.assertFalse(res["ok"])
             self.assertEqual(res["name"], "KafkaJSSASLAuthenticationError", res)
             self.assertIn(BAD_CREDENTIALS % mech.upper(), res["message"])
+
+    def test_sluice_cli_with_a_java_style_command_config(self):
+        from test_cli import sluice
+        with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False) as f:
+            f.write("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+                    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\n"
+                    "    username=\"alice\" password=\"alice-secret\";\n")
+        try:
+            r = sluice("cluster", "--command-config", f.name, bootstrap=sasl_bootstrap(self.broker))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("Brokers: 1", r.stdout)
+            self.assertIn("127.0.0.1:%d" % sasl_port(self.broker), r.stdout)
+            with open(f.name, "a") as g:
+                g.write("sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        "username=\"alice\" password=\"wrong\";\n")
+            r = sluice("cluster", "--command-config", f.name, "--timeout-ms", "5000",
+                       bootstrap=sasl_bootstrap(self.broker))
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("uthentication", r.stderr)
+        finally:
+            os.unlink(f.name)
 
     def test_plaintext_listener_needs_no_authentication(self):
         c = Conn(self.broker.port)
