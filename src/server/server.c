@@ -35,6 +35,7 @@
 #include "metrics/metrics.h"
 #include "net/net.h"
 #include "security/scram_admin.h"
+#include "server/limits.h"
 #include "server/logdir.h"
 #include "storage/flusher.h"
 
@@ -132,6 +133,7 @@ int sl_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int64_t t0 = sl_clock_mono_ms();
+    sl_raise_nofile_limit();
     static struct sl_broker broker;
     broker.conf = &conf;
     broker.node_id = conf.node_id;
