@@ -924,6 +924,24 @@ class TestReauthentication(unittest.TestCase):
         finally:
             c.close()
 
+    def test_kafkajs_reauthenticates_on_its_connections(self):
+        need_kafkajs(self)
+        create_topic(self, self.broker, "reauth-js")
+        ok = "kafka_server_socket_server_metrics_successful_authentication_total"
+        conns = 'kafka_server_socket_server_metrics_connection_creation_total{listener="SASL_PLAINTEXT"}'
+        before, conns_before = metric(self.broker, ok), metric(self.broker, conns)
+        log_start = len(self.broker.stderr_text())
+        pause = self.LIFETIME_MS + 1500  # past the first session's end
+        rc, out, err = node("sasl_client.js", sasl_bootstrap(self.broker), "scram-sha-512", "alice", "alice-secret",
+                            "reauth-js", "again", pause)
+        self.assertEqual(json.loads(out.strip().splitlines()[-1]), {"ok": True, "value": "again"}, out + err)
+        log = self.broker.stderr_text()[log_start:]
+        self.assertNotIn("SASL session expired", log, "kafkajs was disconnected instead of re-authenticating")
+        # more authentications than connections: some were re-authentications
+        auths, new_conns = metric(self.broker, ok) - before, metric(self.broker, conns) - conns_before
+        self.assertGreater(auths, new_conns, "no re-authentication (%d auths, %d connections)" % (auths, new_conns))
+        sys.stderr.write("[%d auths on %d connections] " % (auths, new_conns))
+
     def test_kcat_works_with_session_lifetime(self):
         need_kcat(self)
         create_topic(self, self.broker, "reauth-kcat")

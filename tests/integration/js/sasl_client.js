@@ -2,12 +2,16 @@
 // to a topic and reads it back, authenticating with the given mechanism.
 // Prints one JSON line: {"ok": true, "value": "..."} or
 // {"ok": false, "name": ..., "message": ..., "type": ...}.
-// Usage: node sasl_client.js host:port mechanism user password topic value
+// Usage: node sasl_client.js host:port mechanism user password topic value [pause_ms]
 //   mechanism: plain, scram-sha-256 or scram-sha-512 (kafkajs spelling)
+//   pause_ms: produce value, wait pause_ms on the same connections, produce
+//   it again (re-authentication test: kafkajs re-authenticates when the
+//   broker's SessionLifetimeMs runs short), then read both back.
 'use strict';
 const { Kafka, logLevel } = require('kafkajs');
 
-const [bootstrap, mechanism, username, password, topic, value] = process.argv.slice(2);
+const [bootstrap, mechanism, username, password, topic, value, pauseArg] = process.argv.slice(2);
+const pauseMs = Number(pauseArg || 0);
 if (!value) {
     console.error('usage: node sasl_client.js host:port mechanism user password topic value');
     process.exit(2);
@@ -29,15 +33,21 @@ const kafka = new Kafka({
     try {
         await producer.connect();
         await producer.send({ topic, messages: [{ value }] });
+        if (pauseMs > 0) {
+            await new Promise((resolve) => setTimeout(resolve, pauseMs));
+            await producer.send({ topic, messages: [{ value }] });
+        }
         await producer.disconnect();
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        const want = pauseMs > 0 ? 2 : 1;
+        let seen = 0;
         const got = await new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('no message within 20 s')), 20000);
+            const timer = setTimeout(() => reject(new Error('not every message within 20 s')), 20000);
             consumer.run({
                 eachMessage: async ({ message }) => {
                     const v = message.value.toString();
-                    if (v === value) {
+                    if (v === value && ++seen === want) {
                         clearTimeout(timer);
                         resolve(v);
                     }
