@@ -564,6 +564,24 @@ class TestRawProtocol(SaslBroker):
     def test_oversized_frame_after_api_versions_closes(self):
         self.oversized(first=False)
 
+    def test_100_mib_frame_before_authentication_closes_at_once(self):
+        # CVE-2022-34917: only the size prefix is sent; the broker must not wait for the body
+        c = Conn(sasl_port(self.broker))
+        try:
+            t0 = time.monotonic()
+            send_all(c.s, int32(100 * 1024 * 1024))
+            self.assertTrue(wait_closed(c.s, 10))
+            self.assertLess(time.monotonic() - t0, 2.0, "the broker waited for the body")
+        finally:
+            c.close()
+        # the PLAINTEXT listener takes the same announcement (it is within socket.request.max.bytes)
+        c = Conn(self.broker.port)
+        try:
+            send_all(c.s, int32(100 * 1024 * 1024))
+            self.assertFalse(wait_closed(c.s, 1), "PLAINTEXT listener refused a frame within its cap")
+        finally:
+            c.close()
+
     def test_oversized_frame_during_exchange_closes(self):
         c = Conn(sasl_port(self.broker))
         try:
