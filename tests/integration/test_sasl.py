@@ -858,6 +858,59 @@ class TestScramCredentials(SaslBroker):
                                                               ("alice", ERR_DUPLICATE_RESOURCE)])
 
 
+class TestUsersCli(SaslBroker):
+    """`sluice users`: AlterUserScramCredentials / DescribeUserScramCredentials from the CLI."""
+
+    def admin_config(self, password="alice-secret"):
+        f = tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False)
+        f.write("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+                "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                "username=\"alice\" password=\"%s\";\n" % password)
+        f.close()
+        self.addCleanup(os.unlink, f.name)
+        return f.name
+
+    def test_add_list_describe_delete(self):
+        from test_cli import sluice
+        plain = "127.0.0.1:%d" % self.broker.port
+        r = sluice("users", "--add", "--user", "kim", "--password", "kim-pw", "--mechanism", "SCRAM-SHA-256",
+                   "--iterations", "5000", bootstrap=plain)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c, res = scram_login(sasl_port(self.broker), "SCRAM-SHA-256", "kim", "kim-pw")
+        c.close()
+        self.assertEqual(res[0], 0, "a user added with `sluice users --add` cannot log in")
+        # over the SASL listener, authenticated as alice
+        cfg = self.admin_config()
+        r = sluice("users", "--list", "--output", "json", "--command-config", cfg, bootstrap=sasl_bootstrap(self.broker))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = json.loads(r.stdout)
+        self.assertIn({"user": "kim", "mechanism": "SCRAM-SHA-256", "iterations": 5000}, rows)
+        self.assertIn({"user": "alice", "mechanism": "SCRAM-SHA-512", "iterations": 4096}, rows)
+        r = sluice("users", "--delete", "--user", "kim", "--mechanism", "SCRAM-SHA-256", "--command-config", cfg,
+                   bootstrap=sasl_bootstrap(self.broker))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = sluice("users", "--describe", "--user", "kim", bootstrap=plain)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(error 91)", r.stderr)
+
+    def test_errors(self):
+        from test_cli import sluice
+        plain = "127.0.0.1:%d" % self.broker.port
+        r = sluice("users", "--add", "--user", "x", "--password", "p", "--iterations", "100", bootstrap=plain)
+        self.assertEqual(r.returncode, 2)
+        r = sluice("users", "--add", "--user", "x", bootstrap=plain)
+        self.assertEqual(r.returncode, 2)
+        r = sluice("users", "--list", "--delete", bootstrap=plain)
+        self.assertEqual(r.returncode, 2)
+        r = sluice("users", "--delete", "--user", "nobody", bootstrap=plain)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(error 91)", r.stderr)
+        r = sluice("users", "--list", "--command-config", self.admin_config("wrong"), "--timeout-ms", "5000",
+                   bootstrap=sasl_bootstrap(self.broker))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(BAD_CREDENTIALS % "SCRAM-SHA-512", r.stderr)
+
+
 class TestPersistence(unittest.TestCase):
     def test_credentials_survive_restart_and_bootstrap_only_adds(self):
         b = Broker(sasl_overrides(), args=["--add-scram", "SCRAM-SHA-256=[name=henry,password=first-pw]"],
