@@ -143,7 +143,7 @@ int sl_sasl_new(const struct sl_broker *broker, struct sl_sasl **out, char *err,
     }
     const struct sl_conf *c = broker->conf;
     sasl->reauth_ms = c->connections_max_reauth_ms;
-    static char val[SL_CONF_KEPT_LEN + 8]; /* main thread only */
+    char val[SL_CONF_KEPT_LEN + 8];
     for (int i = 0; i < broker->listeners_n && sasl->n < 8; i++) {
         const struct sl_listener *l = &broker->listeners[i];
         if (!sl_listener_is_sasl(l))
