@@ -108,6 +108,10 @@ int sl_server_main(int argc, char **argv)
         return 2;
     }
     int crc = sl_conf_from_args(&conf, argc, argv, err, sizeof(err));
+    if (crc != 0) {
+        free(scram_boot);
+        scram_boot = NULL;
+    }
     if (crc == SL_CONF_HELP) {
         fputs(sl_conf_usage(), stdout);
         return 0;
