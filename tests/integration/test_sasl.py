@@ -798,6 +798,11 @@ class TestScramCredentials(SaslBroker):
         self.assertEqual(results, [("dave", 0, None, [(SCRAM_256, 4096)]),
                                    ("alice", 0, None, [(SCRAM_256, 8192), (SCRAM_512, 4096)])])
         self.assertNotIn(salt, raw, "DescribeUserScramCredentials leaks the salt")
+        salted = scram_salted(SCRAM_256, "dave-pw", salt, 4096)
+        stored = hashlib.sha256(hmac.new(salted, b"Client Key", "sha256").digest()).digest()
+        server = hmac.new(salted, b"Server Key", "sha256").digest()
+        for secret in (salted, stored, server):
+            self.assertNotIn(secret[:8], raw, "DescribeUserScramCredentials leaks key material")
         err, results, _ = describe_scram(port)  # all users
         self.assertIn(("dave", 0, None, [(SCRAM_256, 4096)]), results)
         self.assertIn("alice", [r[0] for r in results])
