@@ -43,6 +43,7 @@ struct sl_broker {
     struct sl_flusher *flusher;     /* group commit */
     struct sl_logmgr *logmgr;       /* retention, cleaner, offset checkpoints (broker/logmgr.h) */
     struct sl_metrics *metrics;     /* request counters for /metrics (metrics/metrics.h), or NULL */
+    struct sl_sasl *sasl;           /* SASL settings of the listeners (broker/sasl.h), or NULL */
     int listeners_n;
     struct sl_listener listeners[8];
 };
@@ -72,6 +73,9 @@ void sl_call_respond(struct sl_call *call);
 /* Posts sl_call_respond to the call's loop: for work finished on another
  * thread (controller, coordinators). Thread: any. */
 void sl_call_respond_later(struct sl_call *call);
+/* Sends the response, then closes the connection (a failed SASL
+ * authentication). Thread: the call's loop. */
+void sl_call_respond_close(struct sl_call *call, const char *why);
 /* Sends nothing (acks=0 produce). */
 void sl_call_drop(struct sl_call *call);
 /* A protocol error that Kafka answers by closing the connection. */

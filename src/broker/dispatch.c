@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/diag.h"
 #include "broker/handlers.h"
+#include "broker/sasl.h"
 #include "conf/conf.h"
 #include "metrics/metrics.h"
 #include "proto/gen/errors.h"
@@ -69,6 +70,12 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_DescribeTransactions] = {0, 0, sl_handle_TxnCoordinator},
     [SL_API_ListTransactions] = {0, 1, sl_handle_TxnCoordinator},
     [SL_API_DescribeProducers] = {0, 0, sl_handle_DescribeProducers},
+    /* Kafka 4.0 serves SaslHandshake 0-1 (v0, deprecated, is not among
+     * KIP-896's removals) and SaslAuthenticate 0-2; docs/sasl.md. */
+    [SL_API_SaslHandshake] = {0, 1, sl_handle_SaslHandshake},
+    [SL_API_SaslAuthenticate] = {0, 2, sl_handle_SaslAuthenticate},
+    [SL_API_AlterUserScramCredentials] = {0, 0, sl_handle_AlterUserScramCredentials},
+    [SL_API_DescribeUserScramCredentials] = {0, 0, sl_handle_DescribeUserScramCredentials},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)
@@ -91,6 +98,8 @@ static int16_t rd16(const uint8_t *p) { return (int16_t)(((uint16_t)p[0] << 8) |
 void sl_broker_on_request(void *ctx, struct sl_req *req)
 {
     struct sl_broker *broker = ctx;
+    if (sl_sasl_raw_frame(broker, req))
+        return; /* a raw SASL token after SaslHandshake v0 */
     if (req->frame_len < 8) {
         sl_req_close(req, "request shorter than its header");
         return;
@@ -136,6 +145,16 @@ void sl_broker_on_request(void *ctx, struct sl_req *req)
     }
     call->correlation_id = hdr.CorrelationId;
     call->client_id = hdr.ClientId;
+
+    /* Every connection has a session (who it is); SASL listeners: nothing
+     * but the handshake before authentication. */
+    const char *denied = sl_sasl_gate(call);
+    if (denied) {
+        char why[224];
+        snprintf(why, sizeof(why), "%s: %s", api->name, denied);
+        sl_req_close(req, why);
+        return;
+    }
 
     call->response = sl_arena_alloc(&req->arena, api->response_size);
     if (!call->response) {
@@ -194,7 +213,9 @@ static void account(struct sl_call *call, uint64_t response_bytes)
     }
 }
 
-void sl_call_respond(struct sl_call *call)
+/* Encodes the response header and body into req->out; false (and the
+ * connection closed) when out of memory. */
+static bool encode(struct sl_call *call)
 {
     struct sl_req *req = call->req;
     struct sl_ResponseHeader rh;
@@ -204,10 +225,22 @@ void sl_call_respond(struct sl_call *call)
     if (sl_ResponseHeader_encode(&req->out, (int16_t)hv, &rh) < 0 ||
         call->api->encode_response(&req->out, call->version, call->response) < 0) {
         sl_req_close(req, "out of memory encoding the response");
-        return;
+        return false;
     }
     account(call, (uint64_t)req->out.total_len + 4);
-    sl_req_respond(req);
+    return true;
+}
+
+void sl_call_respond(struct sl_call *call)
+{
+    if (encode(call))
+        sl_req_respond(call->req);
+}
+
+void sl_call_respond_close(struct sl_call *call, const char *why)
+{
+    if (encode(call))
+        sl_req_respond_close(call->req, why);
 }
 
 static void respond_posted(void *arg) { sl_call_respond(arg); }

@@ -57,4 +57,10 @@ void sl_handle_InitProducerId(struct sl_call *call);
 void sl_handle_TxnCoordinator(struct sl_call *call); /* the txn/tc.h APIs */
 void sl_handle_DescribeProducers(struct sl_call *call);
 
+/* h_sasl.c (see broker/sasl.h) */
+void sl_handle_SaslHandshake(struct sl_call *call);
+void sl_handle_SaslAuthenticate(struct sl_call *call);
+void sl_handle_AlterUserScramCredentials(struct sl_call *call);
+void sl_handle_DescribeUserScramCredentials(struct sl_call *call);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "conf/conf.h"
 #include "security/ssl_principal.h"
 
 bool sl_listener_is_sasl(const struct sl_listener *l)
@@ -70,5 +71,10 @@ struct sl_session *sl_call_session(struct sl_call *call)
         return NULL;
     }
     sl_conn_set_user(conn, s, session_free);
+    /* CVE-2022-34917: until SASL completes, frames are capped at
+     * sasl.server.max.receive.size. The listener applies the same cap from
+     * the first frame (sl_net_listener_max_frame); h_sasl.c lifts it. */
+    if (s->state != SL_AUTH_AUTHENTICATED && call->broker && call->broker->conf)
+        sl_conn_set_max_frame(conn, (size_t)call->broker->conf->sasl_server_max_receive_size);
     return s;
 }

@@ -154,6 +154,7 @@ int sl_cli_consume(int argc, char **argv);
 int sl_cli_groups(int argc, char **argv);
 int sl_cli_configs(int argc, char **argv);
 int sl_cli_cluster(int argc, char **argv);
+int sl_cli_users(int argc, char **argv); /* cli_users.c */
 int sl_cli_offsets(int argc, char **argv);
 int sl_cli_perf(int argc, char **argv);
 

@@ -63,7 +63,7 @@ static int wait_fd(int fd, short ev, int64_t deadline_us)
     return n > 0 ? 0 : -ETIMEDOUT;
 }
 
-static int io_all(int fd, uint8_t *buf, size_t len, bool wr, int64_t deadline_us)
+int sl_cli_raw_io(int fd, uint8_t *buf, size_t len, bool wr, int64_t deadline_us)
 {
     size_t done = 0;
     while (done < len) {
@@ -83,7 +83,7 @@ static int io_all(int fd, uint8_t *buf, size_t len, bool wr, int64_t deadline_us
     return 0;
 }
 
-static int dial(const char *bootstrap, int64_t deadline_us)
+int sl_cli_raw_dial(const char *bootstrap, int64_t deadline_us)
 {
     char hp[600];
     const char *s = strstr(bootstrap, "://");
@@ -159,7 +159,7 @@ struct sl_cli_raw_md *sl_cli_raw_metadata(const struct sl_cli_client *cl)
         return NULL;
     }
     int64_t deadline = sl_cli_now_us() + (int64_t)cl->timeout_ms * 1000;
-    int fd = dial(cl->bootstrap, deadline);
+    int fd = sl_cli_raw_dial(cl->bootstrap, deadline);
     if (fd < 0) {
         return NULL;
     }
@@ -189,16 +189,16 @@ struct sl_cli_raw_md *sl_cli_raw_metadata(const struct sl_cli_client *cl)
     len_prefix[2] = (uint8_t)(body >> 8);
     len_prefix[3] = (uint8_t)body;
     req = malloc(b.total_len);
-    if (!req || sl_obuf_flatten(&b, req) < 0 || io_all(fd, req, b.total_len, true, deadline) < 0) {
+    if (!req || sl_obuf_flatten(&b, req) < 0 || sl_cli_raw_io(fd, req, b.total_len, true, deadline) < 0) {
         goto out;
     }
     uint8_t lb[4];
-    if (io_all(fd, lb, 4, false, deadline) < 0) {
+    if (sl_cli_raw_io(fd, lb, 4, false, deadline) < 0) {
         goto out;
     }
     uint32_t rlen = (uint32_t)lb[0] << 24 | (uint32_t)lb[1] << 16 | (uint32_t)lb[2] << 8 | lb[3];
     if (rlen > (256u << 20) || !(resp = malloc(rlen ? rlen : 1)) ||
-        io_all(fd, resp, rlen, false, deadline) < 0) {
+        sl_cli_raw_io(fd, resp, rlen, false, deadline) < 0) {
         goto out;
     }
     struct sl_kp_reader r;

@@ -21,6 +21,7 @@ static const struct {
     {"cluster", sl_cli_cluster, "cluster id, controller and brokers"},
     {"offsets", sl_cli_offsets, "earliest, latest or by-time offsets per partition"},
     {"perf", sl_cli_perf, "producer and consumer performance tests"},
+    {"users", sl_cli_users, "list, add, change and delete SCRAM users"},
 };
 
 static void usage(FILE *out)

@@ -941,6 +941,9 @@ const char *sl_conf_usage(void)
            "PLAINTEXT://127.0.0.1:9092 with its data in ./data.\n"
            "\n"
            "  --override key=value   set one key (repeatable)\n"
+           "  --add-scram 'SCRAM-SHA-512=[name=alice,password=alice-secret]'\n"
+           "                         create a SCRAM user at start-up unless it exists\n"
+           "                         (repeatable; also iterations=, salt=, saltedpassword=)\n"
            "  -h, --help             this text\n"
            "  --version              print the version\n";
 }

@@ -207,7 +207,10 @@ struct sl_conf {
 
     /* ---- security ---- */
     char security_inter_broker_protocol[32]; /* security.inter.broker.protocol (PLAINTEXT) */
-    char sasl_enabled_mechanisms[128];    /* sasl.enabled.mechanisms (GSSAPI) */
+    char sasl_enabled_mechanisms[128];    /* sasl.enabled.mechanisms (Sluice SCRAM-SHA-512, Kafka GSSAPI) */
+    int32_t sasl_server_max_receive_size; /* sasl.server.max.receive.size: frame cap before auth, bytes (524288) */
+    int64_t connections_max_reauth_ms;    /* connections.max.reauth.ms: SASL session lifetime, ms; 0 = none */
+    int32_t connection_failed_authentication_delay_ms; /* connection.failed.authentication.delay.ms (100) */
     char sasl_mechanism_inter_broker_protocol[32]; /* (GSSAPI) */
     char ssl_keystore_location[512];      /* ssl.keystore.location: PEM or PKCS12 file */
     char ssl_keystore_type[16];           /* ssl.keystore.type (JKS; Sluice reads PEM, PKCS12) */

@@ -150,6 +150,25 @@ static int check_name(const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int item_sasl_mechanism(const char *s, size_t len)
+{
+    static const char *const mechs[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+    for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
+        if (len == strlen(mechs[i]) && memcmp(s, mechs[i], len) == 0)
+            return 0;
+    return -EINVAL;
+}
+
+static int check_sasl_mechanisms(const char *v, char *err, size_t errlen)
+{
+    if (each_item(v, item_sasl_mechanism) < 0) {
+        snprintf(err, errlen, "expected SASL mechanisms among PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 "
+                              "(GSSAPI and OAUTHBEARER are not implemented) separated by commas");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int item_protocol_pair(const char *s, size_t len)
 {
     const char *colon = memchr(s, ':', len);
@@ -313,12 +332,12 @@ static const struct sl_conf_key conf_keys[] = {
      "Compression level for zstd when the broker recompresses."},
     {"config.providers", LIST, "", KEPT, NR, NULL, NULL, RO,
      "Configuration providers (accepted, not used)."},
-    {"connection.failed.authentication.delay.ms", INT, "100", KEPT, 0, INT32_MAX, NULL, NULL, RO,
-     "Delay before closing a connection after failed authentication, ms."},
+    {"connection.failed.authentication.delay.ms", INT, "100", F(connection_failed_authentication_delay_ms), 0,
+     INT32_MAX, NULL, NULL, RO, "Delay of the response to a failed SASL authentication (and the close), ms."},
     {"connections.max.idle.ms", LONG, "600000", F(connections_max_idle_ms), I64, NULL, NULL, RO,
      "Idle connections are closed after this many milliseconds."},
-    {"connections.max.reauth.ms", LONG, "0", KEPT, I64, NULL, NULL, RO,
-     "Maximum session lifetime before SASL reauthentication, ms; 0 = none."},
+    {"connections.max.reauth.ms", LONG, "0", F(connections_max_reauth_ms), 0, INT64_MAX, NULL, NULL, RO,
+     "SASL session lifetime (KIP-368): re-authenticate before it ends or be disconnected, ms; 0 = none."},
     {"controller.listener.names", STR, NULL, F(controller_listener_names), NR, NULL, check_names, RO,
      "Names of the listeners used by the controller quorum."},
     {"controller.quorum.append.linger.ms", INT, "25", F(controller_quorum_append_linger_ms), 0, INT32_MAX, NULL,
@@ -573,8 +592,10 @@ static const struct sl_conf_key conf_keys[] = {
      "Replica selector for follower fetching (accepted, not used)."},
     {"replica.socket.timeout.ms", INT, "30000", F(replica_socket_timeout_ms), I32, NULL, NULL, RO,
      "Socket timeout of follower fetches, ms."},
-    {"sasl.enabled.mechanisms", LIST, "GSSAPI", F(sasl_enabled_mechanisms), NR, NULL, NULL, PB,
-     "SASL mechanisms enabled (Sluice implements PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)."},
+    /* Sluice departs: Kafka's default GSSAPI (Kerberos) is not implemented; SCRAM-SHA-512 is
+     * what AWS MSK enables (docs/sasl.md). */
+    {"sasl.enabled.mechanisms", LIST, "SCRAM-SHA-512", F(sasl_enabled_mechanisms), NR, NULL, check_sasl_mechanisms, PB,
+     "SASL mechanisms enabled: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (Sluice default SCRAM-SHA-512; Kafka GSSAPI)."},
     {"sasl.jaas.config", PASS, NULL, KEPT, NR, NULL, NULL, PB | SENS,
      "JAAS login context for SASL connections."},
     {"sasl.kerberos.service.name", STR, NULL, KEPT, NR, NULL, NULL, PB,
@@ -583,8 +604,8 @@ static const struct sl_conf_key conf_keys[] = {
      "SASL mechanism of controller connections."},
     {"sasl.mechanism.inter.broker.protocol", STR, "GSSAPI", F(sasl_mechanism_inter_broker_protocol), NR, NULL, NULL,
      PB, "SASL mechanism between brokers."},
-    {"sasl.server.max.receive.size", INT, "524288", KEPT, I32, NULL, NULL, RO,
-     "Largest SASL packet before authentication, bytes."},
+    {"sasl.server.max.receive.size", INT, "524288", F(sasl_server_max_receive_size), 1, INT32_MAX, NULL, NULL, RO,
+     "Largest frame a SASL listener accepts before authentication completes, bytes."},
     {"security.inter.broker.protocol", STR, "PLAINTEXT", F(security_inter_broker_protocol), NR, PROTOCOLS, NULL, RO,
      "Security protocol between brokers; exclusive with inter.broker.listener.name."},
     {"socket.listen.backlog.size", INT, "50", F(socket_listen_backlog_size), 1, INT32_MAX, NULL, NULL, RO,

@@ -231,6 +231,14 @@ static void scrape_requests(struct sl_http *http, struct sl_expo *e)
     sl_expo_i64(e, "kafka_server_delayedoperationpurgatory_purgatorysize",
                 (struct sl_label[]){{"delayed_operation", "Fetch"}}, 1,
                 __atomic_load_n(&m->purgatory[SL_PURGATORY_FETCH], __ATOMIC_RELAXED));
+    sl_expo_family(e, "kafka_server_socket_server_metrics_successful_authentication_total", "counter",
+                   "SASL authentications that succeeded (re-authentications included).");
+    sl_expo_u64(e, "kafka_server_socket_server_metrics_successful_authentication_total", NULL, 0,
+                __atomic_load_n(&m->auth_ok, __ATOMIC_RELAXED));
+    sl_expo_family(e, "kafka_server_socket_server_metrics_failed_authentication_total", "counter",
+                   "SASL authentications that failed (wrong credentials, unsupported mechanism, bad messages).");
+    sl_expo_u64(e, "kafka_server_socket_server_metrics_failed_authentication_total", NULL, 0,
+                __atomic_load_n(&m->auth_failed, __ATOMIC_RELAXED));
 }
 
 /* ---- network ---- */

@@ -12,6 +12,7 @@
 #include "broker/topics.h"
 #include "meta/image.h"
 #include "proto/gen/meta_records.h"
+#include "security/scram_store.h"
 
 typedef int (*apply_fn)(struct sl_image_builder *b, const void *rec, int64_t offset);
 
@@ -147,8 +148,10 @@ static const apply_fn apply_table[SL_META_RECORD_MAX + 1] = {
     [7] = apply_fence,             /* FenceBrokerRecord */
     [8] = apply_unfence,           /* UnfenceBrokerRecord */
     [9] = apply_remove_topic,      /* RemoveTopicRecord */
+    [11] = sl_scram_apply_upsert,  /* UserScramCredentialRecord (security/scram_store.c) */
     [12] = apply_feature,          /* FeatureLevelRecord */
     [15] = apply_producer_ids,     /* ProducerIdsRecord */
+    [22] = sl_scram_apply_remove,  /* RemoveUserScramCredentialRecord (security/scram_store.c) */
 };
 
 int sl_meta_apply(struct sl_image_builder *b, int16_t type, int16_t version, const void *rec, int64_t offset)

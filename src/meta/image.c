@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "base/diag.h"
+#include "security/scram_store.h"
 
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sl_image *current;
@@ -124,6 +125,7 @@ static void image_free(struct sl_image *img)
         free(img->broker_configs[i].value);
     }
     free(img->broker_configs);
+    sl_scram_set_unref(img->scram);
     free(img->by_name);
     free(img->by_id);
     free(img->brokers);
@@ -265,6 +267,7 @@ struct sl_image_builder *sl_image_builder_new(const struct sl_image *base)
     img->metadata_version = base->metadata_version;
     img->next_producer_id = base->next_producer_id;
     img->offset = base->offset;
+    img->scram = sl_scram_set_ref(base->scram);
     b->topics_cap = base->topics_n;
     b->brokers_cap = base->brokers_n;
     img->by_name = calloc((size_t)(b->topics_cap + 1), sizeof(*img->by_name));
@@ -311,6 +314,13 @@ struct sl_image *sl_image_builder_finish(struct sl_image_builder *b, int64_t off
     img->offset = offset;
     free(b);
     return img;
+}
+
+int sl_image_set_scram(struct sl_image_builder *b, struct sl_scram_set *set)
+{
+    sl_scram_set_unref(b->img->scram);
+    b->img->scram = set;
+    return 0;
 }
 
 int sl_image_set_cluster(struct sl_image_builder *b, const char *cluster_id, int32_t controller_id)

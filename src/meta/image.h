@@ -20,6 +20,8 @@
 
 #define SL_IMAGE_MAX_ENDPOINTS 8
 
+struct sl_scram_set;
+
 struct sl_image_endpoint {
     char name[64];             /* listener name, e.g. PLAINTEXT */
     char host[256];            /* advertised host */
@@ -78,6 +80,7 @@ struct sl_image {
     struct sl_image_topic **by_id;          /* sorted by id */
     int32_t broker_configs_n;
     struct sl_image_config *broker_configs; /* dynamic configs of this broker and <default>, "id:key" sorted */
+    struct sl_scram_set *scram;             /* SCRAM credentials (security/scram_store.h), NULL = none */
 };
 
 /* Publication. Thread: any. */
@@ -109,6 +112,8 @@ int  sl_image_put_partition(struct sl_image_builder *b, const struct sl_uuid *to
 /* Sets (value non-NULL) or deletes a dynamic config. type: 2 TOPIC, 4 BROKER (Kafka's ConfigResource types). */
 int  sl_image_set_config(struct sl_image_builder *b, int8_t type, struct sl_slice name,
                          struct sl_slice key, const struct sl_slice *value);
+/* Replaces the SCRAM credential set (takes ownership of set's reference). */
+int  sl_image_set_scram(struct sl_image_builder *b, struct sl_scram_set *set);
 /* Finishes: returns the new image (refs 1) and frees the builder. NULL on -ENOMEM. */
 struct sl_image *sl_image_builder_finish(struct sl_image_builder *b, int64_t offset);
 void sl_image_builder_free(struct sl_image_builder *b);

@@ -45,6 +45,8 @@ struct sl_metrics {
     struct sl_metrics_req req[SL_API_MAX + 1][SL_METRICS_VERSIONS]; /* by api key, version */
     uint64_t slow[SL_API_MAX + 1];  /* responses later than log.slow.request.ms; relaxed atomic */
     int64_t purgatory[SL_PURGATORY_N]; /* requests parked now; relaxed atomic */
+    uint64_t auth_ok;             /* successful SASL authentications; relaxed atomic */
+    uint64_t auth_failed;         /* failed SASL authentications; relaxed atomic */
     pthread_mutex_t groups_mu;    /* guards groups_fn, groups_ctx */
     sl_gsnap_fn groups_fn;        /* the group coordinator's snapshot provider, or NULL */
     void *groups_ctx;             /* for groups_fn */

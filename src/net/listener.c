@@ -121,6 +121,16 @@ int sl_net_listen_tls(struct sl_net *net, const char *host, int port, void *list
     return listen_common(net, host, port, listener_data, ctx, bound_port);
 }
 
+int sl_net_listener_max_frame(struct sl_net *net, void *listener_data, size_t max_bytes)
+{
+    for (int i = 0; i < net->nlisteners; i++)
+        if (net->listeners[i].listener_data == listener_data) {
+            net->listeners[i].initial_max_frame = max_bytes;
+            return 0;
+        }
+    return -ENOENT;
+}
+
 static void listener_enable(struct listener *lst)
 {
     struct sl_loop *loop0 = &lst->net->loops[0];
@@ -353,6 +363,7 @@ void listener_on_ready(struct listener *lst)
         conn->io.kind = IO_CONN;
         conn->io.fd = fd;
         conn->lst = lst;
+        conn->max_frame = lst->initial_max_frame;
         atomic_fetch_add_explicit(&lst->open, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&lst->accepted, 1, memory_order_relaxed);
         conn->id = atomic_fetch_add(&net->next_conn_id, 1) + 1;

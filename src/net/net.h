@@ -130,6 +130,12 @@ int sl_net_listen(struct sl_net *net, const char *host, int port, void *listener
 struct ssl_ctx_st;
 int sl_net_listen_tls(struct sl_net *net, const char *host, int port, void *listener_data,
                       struct ssl_ctx_st *ctx, int *bound_port);
+/* Caps the frames of every new connection of the listener given
+ * listener_data from its first frame (for example sasl.server.max.receive.size
+ * on a SASL listener, until sl_conn_set_max_frame lifts it); 0 = no cap but
+ * socket.request.max.bytes. 0 or -ENOENT. Called before sl_net_start.
+ * Thread: main. */
+int sl_net_listener_max_frame(struct sl_net *net, void *listener_data, size_t max_bytes);
 
 /* Starts the loop threads. 0 or -errno. Thread: main. */
 int sl_net_start(struct sl_net *net);
@@ -169,6 +175,10 @@ uint64_t sl_net_loop_idle_ns(struct sl_net *net, int i);
 void sl_req_respond(struct sl_req *req);
 /* No response (Produce acks=0); frees req. */
 void sl_req_drop(struct sl_req *req);
+/* Like sl_req_respond, then closes the connection once this response is
+ * written (for example a failed SASL authentication); no more requests
+ * are read. Logs why. Frees req. */
+void sl_req_respond_close(struct sl_req *req, const char *why);
 /* Framing or protocol error: logs why (with the peer) and closes the
  * connection once the responses queued before this request are sent; no
  * more requests are read. Frees req. */

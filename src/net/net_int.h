@@ -85,6 +85,7 @@ struct listener {
                               next accept (GCRA); loop 0 only */
     struct ssl_ctx_st *tls_ctx; /* SSL_CTX of a TLS listener (a reference), or NULL */
     _Atomic uint64_t tls_handshake_failures; /* handshakes failed or timed out, for /metrics */
+    size_t initial_max_frame; /* frame cap of new connections (sl_net_listener_max_frame); 0 = none */
 };
 
 /* Per-IP connection counts (only with max_connections_per_ip). */
@@ -130,6 +131,7 @@ struct slot {
     size_t charge;           /* bytes counted in conn->inflight_bytes */
     uint8_t prefix[4];       /* big-endian response size, set by respond */
     uint8_t *big;            /* frame buffer when not in data[]; NULL after finish */
+    bool close_after;        /* sl_req_respond_close: close the conn once this response is sent */
     _Alignas(16) uint8_t data[];
 };
 

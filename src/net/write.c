@@ -84,6 +84,20 @@ void sl_req_respond(struct sl_req *req)
     loop_schedule_flush(conn);
 }
 
+void sl_req_respond_close(struct sl_req *req, const char *why)
+{
+    struct slot *slot = req_slot(req);
+    struct sl_conn *conn = req->conn;
+    check_thread(req);
+    SL_INFO(NET_MOD, "closing %s after the response: %s", conn->peer, why ? why : "");
+    if (conn->state == CONN_OPEN) {
+        slot->close_after = true;
+        conn->state = CONN_CLOSING; /* read nothing more */
+        conn_update_events(conn);
+    }
+    sl_req_respond(req);
+}
+
 void sl_req_drop(struct sl_req *req)
 {
     struct slot *slot = req_slot(req);
@@ -156,12 +170,17 @@ static void advance(struct sl_conn *conn, size_t n)
             conn->w_piece_off = 0;
         }
         /* the head response is complete */
+        bool close_after = s->close_after;
         sl_list_remove(&s->link);
         conn->inflight_bytes -= s->charge;
         slot_free(s);
         conn->w_prefix_off = 0;
         conn->w_piece = NULL;
         conn->w_piece_off = 0;
+        if (close_after) {
+            conn_close(conn, "closed after its last response");
+            return;
+        }
     }
 }
 
@@ -273,6 +292,8 @@ void conn_flush(struct sl_conn *conn)
         }
         conn_touch(conn);
         advance(conn, (size_t)n);
+        if (conn->state == CONN_DEAD)
+            return;
         budget -= (size_t)n < budget ? (size_t)n : budget;
     }
     conn->want_write = blocked;

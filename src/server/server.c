@@ -23,6 +23,8 @@
 #include "base/clock.h"
 #include "base/diag.h"
 #include "broker/broker.h"
+#include "broker/sasl.h"
+#include "broker/session.h"
 #include "broker/logmgr.h"
 #include "coord/coord.h"
 #include "txn/tc.h"
@@ -33,6 +35,7 @@
 #include "metrics/metrics.h"
 #include "net/net.h"
 #include "security/ssl_principal.h"
+#include "security/scram_admin.h"
 #include "server/limits.h"
 #include "server/logdir.h"
 #include "server/tls_conf.h"
@@ -124,7 +127,17 @@ int sl_server_main(int argc, char **argv)
     int rc = 1;
 
     sl_conf_defaults(&conf);
+    struct sl_scram_boot *scram_boot = NULL; /* --add-scram users (docs/sasl.md) */
+    int scram_boot_n = 0;
+    if (sl_scram_boot_take_args(&argc, argv, &scram_boot, &scram_boot_n, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sluiced: %s\n", err);
+        return 2;
+    }
     int crc = sl_conf_from_args(&conf, argc, argv, err, sizeof(err));
+    if (crc != 0) {
+        free(scram_boot);
+        scram_boot = NULL;
+    }
     if (crc == SL_CONF_HELP) {
         fputs(sl_conf_usage(), stdout);
         return 0;
@@ -164,8 +177,10 @@ int sl_server_main(int argc, char **argv)
         SL_ERROR("server", "%s", err);
         return 1;
     }
-    if (setup_listeners(&broker, &conf, err, sizeof(err)) < 0) {
+    if (setup_listeners(&broker, &conf, err, sizeof(err)) < 0 ||
+        sl_sasl_new(&broker, &broker.sasl, err, sizeof(err)) < 0) {
         SL_ERROR("server", "%s", err);
+        free(scram_boot);
         return 2;
     }
     if ((rc = sl_flusher_new(&broker.flusher)) < 0) {
@@ -194,6 +209,13 @@ int sl_server_main(int argc, char **argv)
         goto out;
     }
     if ((rc = sl_controller_open(&conf, dir, cluster_id, &broker, &broker.ctl, err, sizeof(err))) < 0) {
+        SL_ERROR("server", "%s", err);
+        goto out;
+    }
+    rc = sl_scram_boot_apply(broker.ctl, scram_boot, scram_boot_n, err, sizeof(err));
+    free(scram_boot);
+    scram_boot = NULL;
+    if (rc < 0) {
         SL_ERROR("server", "%s", err);
         goto out;
     }
@@ -230,6 +252,9 @@ int sl_server_main(int argc, char **argv)
             goto out;
         }
         l->port = bound;
+        /* CVE-2022-34917: SASL listeners cap frames from the first one. */
+        if (sl_listener_is_sasl(l))
+            sl_net_listener_max_frame(net, l, (size_t)conf.sasl_server_max_receive_size);
         if (!l->adv_host[0])
             snprintf(l->adv_host, sizeof(l->adv_host), "%s",
                      (l->host[0] && strcmp(l->host, "0.0.0.0") && strcmp(l->host, "::")) ? l->host : "127.0.0.1");
@@ -293,6 +318,9 @@ out:
         sl_ssl_rules_free(broker.listeners[i].ssl_rules);
         broker.listeners[i].ssl_rules = NULL;
     }
+    sl_sasl_free(broker.sasl);
+    broker.sasl = NULL;
+    free(scram_boot);
     if (rc == 0)
         SL_INFO("server", "stopped cleanly");
     return rc < 0 ? 1 : rc;

@@ -233,10 +233,16 @@ static void handler(void *ctx, struct sl_req *req)
         }
         break;
     case MODE_CLOSE_ON_X:
-        if (req->frame_len == 1 && req->frame[0] == 'X')
+        if (req->frame_len == 1 && req->frame[0] == 'X') {
             sl_req_close(req, "test asked to close");
-        else
+        } else if (req->frame_len == 1 && req->frame[0] == 'Y') { /* answer, then close */
+            CHECK(sl_obuf_put(&req->out, "y", 1) == 0);
+            sl_req_respond_close(req, "test asked to answer and close");
+        } else {
+            if (req->frame_len == 1 && req->frame[0] == 'L') /* lift the frame cap */
+                sl_conn_set_max_frame(req->conn, 0);
             echo(req);
+        }
         break;
     }
 }
@@ -550,6 +556,65 @@ TEST(sl_req_close_sends_earlier_responses_then_closes)
     free(resp);
     CHECK(wait_closed(fd, DEADLINE_MS));
     CHECK_EQ(atomic_load(&T.dispatched), 2); /* 'b' is never read */
+    close(fd);
+    sl_net_stop(net, 1000);
+    sl_net_free(net);
+}
+
+TEST(sl_req_respond_close_sends_its_response_then_closes)
+{
+    struct sl_net_conf conf = {.threads = 1};
+    int port;
+    struct sl_net *net = start_net(&conf, MODE_CLOSE_ON_X, &port);
+    int fd = cli_connect(port);
+    uint8_t buf[] = {0, 0, 0, 1, 'a', 0, 0, 0, 1, 'Y', 0, 0, 0, 1, 'b'};
+    send_all(fd, buf, sizeof(buf));
+    uint8_t *resp;
+    size_t len;
+    for (int i = 0; i < 2; i++) {
+        CHECK(recv_frame(fd, &resp, &len) == 0);
+        CHECK_EQ(len, 1);
+        CHECK_EQ(resp[0], i == 0 ? 'a' : 'y');
+        free(resp);
+    }
+    CHECK(wait_closed(fd, DEADLINE_MS));
+    CHECK_EQ(atomic_load(&T.dispatched), 2); /* 'b' is never read */
+    close(fd);
+    sl_net_stop(net, 1000);
+    sl_net_free(net);
+}
+
+TEST(listener_frame_cap_applies_from_the_first_frame_until_lifted)
+{
+    struct sl_net_conf conf = {.threads = 1};
+    int port;
+    memset(&T, 0, sizeof(T));
+    T.mode = MODE_CLOSE_ON_X;
+    alarm(60);
+    struct sl_net *net = NULL;
+    CHECK(sl_net_new(&conf, handler, &T, &net) == 0);
+    CHECK(sl_net_listen(net, "127.0.0.1", 0, &T, &port) == 0);
+    CHECK_EQ(sl_net_listener_max_frame(net, &T, 64), 0);
+    CHECK_EQ(sl_net_listener_max_frame(net, (void *)&port, 64), -ENOENT);
+    CHECK(sl_net_start(net) == 0);
+    uint8_t big[4 + 65];
+    memset(big, 'z', sizeof(big));
+    put_be32(big, 65);
+    int fd = cli_connect(port); /* first frame over the cap: closed */
+    send_all(fd, big, sizeof(big));
+    CHECK(wait_closed(fd, DEADLINE_MS));
+    close(fd);
+    CHECK_EQ(atomic_load(&T.dispatched), 0);
+    fd = cli_connect(port); /* lifted by the handler: the same frame is served */
+    uint8_t lift[] = {0, 0, 0, 1, 'L'};
+    send_all(fd, lift, sizeof(lift));
+    send_all(fd, big, sizeof(big));
+    uint8_t *resp;
+    size_t len;
+    CHECK(recv_frame(fd, &resp, &len) == 0 && len == 1);
+    free(resp);
+    CHECK(recv_frame(fd, &resp, &len) == 0 && len == 65);
+    free(resp);
     close(fd);
     sl_net_stop(net, 1000);
     sl_net_free(net);
