@@ -22,6 +22,7 @@ struct sl_parts;
 struct sl_flusher;
 struct sl_logmgr;
 struct sl_metrics;
+struct sl_acl_authorizer;
 
 /* One configured Kafka listener; passed to the net layer as listener_data. */
 struct sl_listener {
@@ -42,6 +43,7 @@ struct sl_broker {
     struct sl_flusher *flusher;     /* group commit */
     struct sl_logmgr *logmgr;       /* retention, cleaner, offset checkpoints (broker/logmgr.h) */
     struct sl_metrics *metrics;     /* request counters for /metrics (metrics/metrics.h), or NULL */
+    const struct sl_acl_authorizer *authz; /* ACL authorizer (broker/authz.h); NULL: no authorization */
     int listeners_n;
     struct sl_listener listeners[8];
 };

@@ -69,6 +69,9 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_DescribeTransactions] = {0, 0, sl_handle_TxnCoordinator},
     [SL_API_ListTransactions] = {0, 1, sl_handle_TxnCoordinator},
     [SL_API_DescribeProducers] = {0, 0, sl_handle_DescribeProducers},
+    [SL_API_CreateAcls] = {1, 3, sl_handle_CreateAcls},     /* v0 removed by KIP-896 */
+    [SL_API_DescribeAcls] = {1, 3, sl_handle_DescribeAcls},
+    [SL_API_DeleteAcls] = {1, 3, sl_handle_DeleteAcls},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)

@@ -57,4 +57,9 @@ void sl_handle_InitProducerId(struct sl_call *call);
 void sl_handle_TxnCoordinator(struct sl_call *call); /* the txn/tc.h APIs */
 void sl_handle_DescribeProducers(struct sl_call *call);
 
+/* h_acls.c */
+void sl_handle_CreateAcls(struct sl_call *call);
+void sl_handle_DescribeAcls(struct sl_call *call);
+void sl_handle_DeleteAcls(struct sl_call *call);
+
 #endif

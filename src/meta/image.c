@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "base/diag.h"
+#include "security/acl.h"
 
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sl_image *current;
@@ -123,6 +124,7 @@ static void image_free(struct sl_image *img)
         free(img->broker_configs[i].value);
     }
     free(img->broker_configs);
+    sl_acl_set_unref(img->acls);
     free(img->by_name);
     free(img->by_id);
     free(img->brokers);
@@ -264,6 +266,7 @@ struct sl_image_builder *sl_image_builder_new(const struct sl_image *base)
     img->metadata_version = base->metadata_version;
     img->next_producer_id = base->next_producer_id;
     img->offset = base->offset;
+    img->acls = sl_acl_set_ref(base->acls);
     b->topics_cap = base->topics_n;
     b->brokers_cap = base->brokers_n;
     img->by_name = calloc((size_t)(b->topics_cap + 1), sizeof(*img->by_name));
@@ -333,6 +336,8 @@ int sl_image_set_next_producer_id(struct sl_image_builder *b, int64_t next)
 }
 
 const struct sl_image *sl_image_builder_peek(const struct sl_image_builder *b) { return b->img; }
+
+struct sl_acl_set **sl_image_builder_acls(struct sl_image_builder *b) { return &b->img->acls; }
 
 int sl_image_put_broker(struct sl_image_builder *b, const struct sl_image_broker *broker)
 {

@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/logmgr.h"
 #include "coord/coord.h"
@@ -137,6 +138,10 @@ int sl_server_main(int argc, char **argv)
         return 1;
     }
     if (setup_listeners(&broker, &conf, err, sizeof(err)) < 0) {
+        SL_ERROR("server", "%s", err);
+        return 2;
+    }
+    if (sl_authz_setup(&broker, err, sizeof(err)) < 0) {
         SL_ERROR("server", "%s", err);
         return 2;
     }
