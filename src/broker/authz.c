@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
 #include "broker/session.h"
 #include "conf/conf.h"
 #include "meta/image.h"
@@ -130,4 +131,37 @@ int32_t sl_authz_ops(struct sl_call *call, const struct sl_image *img, int8_t re
             ops |= 1 << op;
     sl_image_release(held);
     return ops;
+}
+
+struct sl_authz_state *sl_authz_state(struct sl_call *call)
+{
+    if (!call->authz) {
+        struct sl_authz_state *st = sl_arena_alloc(&call->req->arena, sizeof(*st));
+        if (st)
+            memset(st, 0, sizeof(*st));
+        call->authz = st;
+    }
+    return call->authz;
+}
+
+bool *sl_authz_deny_map(struct sl_call *call, int32_t n)
+{
+    struct sl_authz_state *st = sl_authz_state(call);
+    if (!st)
+        return NULL;
+    bool *m = sl_arena_alloc(&call->req->arena, sizeof(bool) * (size_t)(n > 0 ? n : 1));
+    if (m)
+        memset(m, 0, sizeof(bool) * (size_t)(n > 0 ? n : 1));
+    st->denied = m;
+    return m;
+}
+
+void sl_authz_before_respond(struct sl_call *call)
+{
+    struct sl_authz_state *st = call->authz;
+    if (st && st->post) {
+        void (*post)(struct sl_call *) = st->post;
+        st->post = NULL;
+        post(call);
+    }
 }

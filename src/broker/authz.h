@@ -44,4 +44,36 @@ bool sl_authz_any(struct sl_call *call, int8_t op, int8_t resource_type);
 int32_t sl_authz_ops(struct sl_call *call, const struct sl_image *img, int8_t resource_type,
                      struct sl_slice name);
 
+/* What the loop decided for a call whose work runs on another thread
+ * (call->authz, in the call's arena). */
+struct sl_authz_state {
+    bool *denied;                        /* per request item, or NULL */
+    void (*post)(struct sl_call *call);  /* run on the loop just before the answer is encoded */
+    void *stripped;                      /* the post function's own record of refused items */
+};
+
+/* The call's state, made on first use. NULL when out of memory. */
+struct sl_authz_state *sl_authz_state(struct sl_call *call);
+/* n deny flags, all false, in the call's state. NULL when out of memory. */
+bool *sl_authz_deny_map(struct sl_call *call, int32_t n);
+/* Flag i of the deny map, false when no map was made. */
+static inline bool sl_authz_denied(const struct sl_call *call, int32_t i)
+{
+    const struct sl_authz_state *st = call->authz;
+    return st && st->denied && st->denied[i];
+}
+/* Called by sl_call_respond when call->authz is set: runs the post function once. */
+void sl_authz_before_respond(struct sl_call *call);
+
+/* The transaction APIs and InitProducerId (authz_txn.c): true when the
+ * request was refused and answered. */
+bool sl_authz_txn_pre(struct sl_call *call);
+
+/* The group APIs (authz_group.c), on the loop before the request goes to
+ * the coordinator: answers a request refused as a whole and returns true,
+ * or strips the groups/topics refused one by one and sets a post function
+ * that puts them back with their error, and hides or fails in the answer
+ * what the principal may not describe. */
+bool sl_authz_group_pre(struct sl_call *call);
+
 #endif

@@ -59,6 +59,8 @@ struct sl_call {
     void *request;                  /* decoded request struct */
     void *response;                 /* response struct, initialized with defaults */
     struct sl_listener *listener;   /* the listener the request arrived on */
+    void *authz;                    /* broker/authz.h: what authorization decided on the loop for
+                                       work finished on another thread; NULL: nothing refused */
     int64_t parked_ms;              /* time the request may wait by design (Fetch MaxWaitMs, a
                                        JoinGroup's rebalance): not counted as slow */
 };

@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "conf/conf.h"
 #include "metrics/metrics.h"
@@ -199,6 +200,8 @@ static void account(struct sl_call *call, uint64_t response_bytes)
 
 void sl_call_respond(struct sl_call *call)
 {
+    if (call->authz)
+        sl_authz_before_respond(call); /* authorization's last word on the answer (broker/authz.h) */
     struct sl_req *req = call->req;
     struct sl_ResponseHeader rh;
     sl_ResponseHeader_init(&rh);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "base/arena.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "meta/image.h"
@@ -23,11 +24,14 @@
 #define MAX_TIMESTAMP -3
 #define EARLIEST_LOCAL -4
 
-/* The hosted partition, or an error code. */
+/* The hosted partition, or an error code. DESCRIBE on the topic comes
+ * first, as in Kafka (ListOffsets and a consumer's OffsetForLeaderEpoch). */
 static int16_t lookup(struct sl_call *call, const struct sl_image *img, struct sl_slice topic, int32_t index,
                       int32_t current_epoch, struct sl_part **out)
 {
     *out = NULL;
+    if (!sl_authz_topic(call, img, SL_ACL_OP_DESCRIBE, topic))
+        return SL_KERR_TOPIC_AUTHORIZATION_FAILED;
     const struct sl_image_topic *t = sl_image_topic_by_name(img, topic);
     if (!t || index < 0 || index >= t->partitions_n)
         return SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -10,6 +10,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/topics.h"
 #include "conf/conf.h"
@@ -90,6 +91,9 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
             res.error = SL_KERR_INVALID_REQUEST;
             snprintf(res.message, sizeof(res.message), "Create topics request from client contains multiple entries for topic %.*s",
                      SL_SLICE_FMT(t->Name));
+        } else if (sl_authz_denied(call, i)) {
+            res.error = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(res.message, sizeof(res.message), "Authorization failed.");
         } else {
             struct sl_topic_spec spec = {.name = t->Name, .partitions = t->NumPartitions,
                                          .replication_factor = t->ReplicationFactor};
@@ -149,6 +153,17 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_CreateTopics(struct sl_call *call)
 {
+    /* CREATE on the cluster, else on each topic (Kafka's order: duplicates first) */
+    struct sl_CreateTopicsRequest *req = call->request;
+    if (sl_authz_enabled(call) && !sl_authz_cluster(call, SL_ACL_OP_CREATE)) {
+        bool *denied = sl_authz_deny_map(call, req->Topics_n);
+        if (!denied) {
+            sl_call_close(call, "out of memory for CreateTopics");
+            return;
+        }
+        for (int32_t i = 0; i < req->Topics_n; i++)
+            denied[i] = !sl_authz_topic(call, NULL, SL_ACL_OP_CREATE, req->Topics[i].Name);
+    }
     sl_controller_submit(call->broker->ctl, create_topics_op, call);
 }
 
@@ -177,6 +192,9 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
         if (name.p && !sl_kp_uuid_is_zero(&id)) {
             res.error = SL_KERR_INVALID_REQUEST;
             snprintf(res.message, sizeof(res.message), "Topic name and topic ID can not both be specified.");
+        } else if (sl_authz_denied(call, i)) {
+            res.error = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(res.message, sizeof(res.message), "Authorization failed.");
         } else {
             sl_ctl_delete_topic(ctl, name, &id, &res);
         }
@@ -191,6 +209,29 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_DeleteTopics(struct sl_call *call)
 {
+    /* DELETE on each topic; a topic id is resolved to its name first */
+    struct sl_DeleteTopicsRequest *req = call->request;
+    if (sl_authz_enabled(call)) {
+        bool by_state = call->version >= 6;
+        int32_t n = by_state ? req->Topics_n : req->TopicNames_n;
+        bool *denied = sl_authz_deny_map(call, n);
+        struct sl_image *img = sl_image_acquire();
+        for (int32_t i = 0; denied && i < n; i++) {
+            struct sl_slice name = by_state ? req->Topics[i].Name : req->TopicNames[i];
+            if (!name.p && by_state) {
+                const struct sl_image_topic *t = sl_image_topic_by_id(img, &req->Topics[i].TopicId);
+                if (!t)
+                    continue; /* UNKNOWN_TOPIC_ID from the controller */
+                name = sl_slice_cstr(t->name);
+            }
+            denied[i] = !sl_authz_topic(call, img, SL_ACL_OP_DELETE, name);
+        }
+        sl_image_release(img);
+        if (!denied) {
+            sl_call_close(call, "out of memory for DeleteTopics");
+            return;
+        }
+    }
     sl_controller_submit(call->broker->ctl, delete_topics_op, call);
 }
 
