@@ -1,0 +1,708 @@
+"""
+test_acls.py - ACLs and their enforcement against real sluiced processes and
+real clients: kafka-python's KafkaAdminClient and kafkajs create, describe and
+delete ACLs; ACLs survive a restart; confluent-kafka (librdkafka) producers
+and consumers, kafka-python and raw requests prove the authorizer's rules
+(allow/deny per topic and group, prefixed patterns, hosts, DENY beats ALLOW,
+super.users, allow.everyone.if.no.acl.found, idempotent and transactional
+producers, a client Fetch posing as a replica - RELIABILITY.md rows
+CVE-2018-1288 and CVE-2018-17196).
+
+Until the broker authenticates clients every connection is User:ANONYMOUS, so
+the enforcement tests grant and refuse User:ANONYMOUS. Each client is built by
+client_conf()/kp_conf() for a principal, the one place to change when
+connections can be other principals.
+
+Run: /usr/bin/python3 tests/integration/test_acls.py [TestClass[.test_name]]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataproto as d  # noqa: E402
+import harness  # noqa: E402
+from harness import Broker, Reader, array, int8, int16, int32, int64, raw_request, string  # noqa: E402
+from test_data import SharedBroker, create_topic  # noqa: E402
+
+ANON = "User:ANONYMOUS"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+# Kafka's codes
+TOPIC_AUTHORIZATION_FAILED = 29
+GROUP_AUTHORIZATION_FAILED = 30
+CLUSTER_AUTHORIZATION_FAILED = 31
+INVALID_REQUEST = 42
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+SECURITY_DISABLED = 54
+FETCH, METADATA, CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS = 1, 3, 30, 29, 31
+RES_ANY, RES_TOPIC, RES_GROUP, RES_CLUSTER, RES_TXN = 1, 2, 3, 4, 5
+PAT_ANY, PAT_MATCH, PAT_LITERAL, PAT_PREFIXED = 1, 2, 3, 4
+OP_ANY, OP_ALL, OP_READ, OP_WRITE, OP_CREATE, OP_DELETE, OP_ALTER, OP_DESCRIBE = 1, 2, 3, 4, 5, 6, 7, 8
+OP_DESCRIBE_CONFIGS, OP_IDEMPOTENT_WRITE = 10, 12
+PERM_ANY, PERM_DENY, PERM_ALLOW = 1, 2, 3
+
+
+# ---- clients for a principal -------------------------------------------------------
+
+def client_conf(broker, principal=ANON, **extra):
+    """librdkafka configuration of a client that connects as principal."""
+    if principal != ANON:
+        raise unittest.SkipTest("connections are User:ANONYMOUS until the broker authenticates clients")
+    conf = {"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 10000, "client.id": "sluice-acl-it",
+            "log_level": 3}
+    conf.update(extra)
+    return conf
+
+
+def kp_conf(broker, principal=ANON):
+    """kafka-python keyword arguments of a client that connects as principal."""
+    if principal != ANON:
+        raise unittest.SkipTest("connections are User:ANONYMOUS until the broker authenticates clients")
+    return {"bootstrap_servers": broker.bootstrap, "request_timeout_ms": 10000,
+            "api_version_auto_timeout_ms": 10000, "client_id": "sluice-acl-it"}
+
+
+def admin(broker, principal=ANON):
+    from kafka import KafkaAdminClient
+    return KafkaAdminClient(**kp_conf(broker, principal))
+
+
+def acl(resource_type, name, op, perm=PERM_ALLOW, principal=ANON, host="*", pattern=PAT_LITERAL):
+    from kafka.admin import ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern, \
+        ResourceType
+    return ACL(principal, host, ACLOperation(op), ACLPermissionType(perm),
+               ResourcePattern(ResourceType(resource_type), name, ACLResourcePatternType(pattern)))
+
+
+def acl_filter(resource_type=RES_ANY, name=None, pattern=PAT_ANY, principal=None, host=None, op=OP_ANY,
+               perm=PERM_ANY):
+    from kafka.admin import ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, \
+        ResourcePatternFilter, ResourceType
+    return ACLFilter(principal, host, ACLOperation(op), ACLPermissionType(perm),
+                     ResourcePatternFilter(ResourceType(resource_type), name, ACLResourcePatternType(pattern)))
+
+
+def key(a):
+    return (a.resource_pattern.resource_type.value, a.resource_pattern.resource_name,
+            a.resource_pattern.pattern_type.value, a.principal, a.host, a.operation.value, a.permission_type.value)
+
+
+def add_acls(test, broker, acls):
+    a = admin(broker)
+    try:
+        res = a.create_acls(acls)
+        test.assertEqual(res["failed"], [], "create_acls failed: %r" % (res["failed"],))
+    finally:
+        a.close()
+
+
+def remove_acls(test, broker, filters):
+    a = admin(broker)
+    try:
+        for _, _, err in a.delete_acls(filters):
+            test.assertEqual(err.__name__, "NoError")
+    finally:
+        a.close()
+
+
+def produce_errors(broker, topic, n=1, principal=ANON, timeout=30, **extra):
+    """Produces n messages with librdkafka; returns the delivery errors' codes
+    (empty when all were written)."""
+    from confluent_kafka import Producer
+    conf = client_conf(broker, principal, **{"message.timeout.ms": 15000, "acks": "all", "linger.ms": 0})
+    conf.update(extra)
+    p = Producer(conf)
+    errs = []
+    for i in range(n):
+        p.produce(topic, value=b"v%d" % i, on_delivery=lambda err, msg: errs.append(err.code() if err else None))
+    left = p.flush(timeout)
+    assert left == 0, "%d messages undelivered within %d s" % (left, timeout)
+    return [e for e in errs if e is not None]
+
+
+def consume_group(broker, topic, group, want, principal=ANON, timeout=30):
+    """Subscribes in a group; returns (values read, first error code or None).
+    Stops at want values or the first error."""
+    from confluent_kafka import Consumer
+    c = Consumer(client_conf(broker, principal, **{"group.id": group, "auto.offset.reset": "earliest",
+                                                    "session.timeout.ms": 6000}))
+    got, err = [], None
+    try:
+        c.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        while len(got) < want and err is None and time.monotonic() < deadline:
+            for m in c.consume(10, 0.5):
+                if m.error():
+                    if m.error().code() in (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED):
+                        err = m.error().code()
+                        break
+                    continue
+                got.append(m.value())
+    finally:
+        c.close()
+    return got, err
+
+
+# ---- raw requests ----------------------------------------------------------------------
+
+def raw_describe_acls(port, rt=RES_ANY, name=None, pattern=PAT_ANY, principal=None, host=None, op=OP_ANY,
+                      perm=PERM_ANY):
+    """DescribeAcls v1: (error, [(rt, name, pattern, principal, host, op, perm)])."""
+    body = int8(rt) + string(name) + int8(pattern) + string(principal) + string(host) + int8(op) + int8(perm)
+    resp = raw_request(port, DESCRIBE_ACLS, 1, body)
+    assert resp is not None, "broker closed the connection on DescribeAcls"
+    r = Reader(resp)
+    r.int32()
+    r.int32()  # throttle
+    err = r.int16()
+    r.string()
+    out = []
+
+    def resource(r):
+        rt_, nm, pt = r.int8(), r.string(), r.int8()
+        r.array(lambda r: out.append((rt_, nm, pt, r.string(), r.string(), r.int8(), r.int8())))
+
+    r.array(resource)
+    return err, out
+
+
+def raw_create_acls(port, creations):
+    """CreateAcls v1: [(error, message)] for [(rt, name, pattern, principal, host, op, perm)]."""
+    def enc(c):
+        return int8(c[0]) + string(c[1]) + int8(c[2]) + string(c[3]) + string(c[4]) + int8(c[5]) + int8(c[6])
+    resp = raw_request(port, CREATE_ACLS, 1, array(creations, enc))
+    assert resp is not None, "broker closed the connection on CreateAcls"
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    return r.array(lambda r: (r.int16(), r.string()))
+
+
+def raw_delete_acls(port, filters):
+    """DeleteAcls v1: [(error, [matching acl])]."""
+    def enc(c):
+        return int8(c[0]) + string(c[1]) + int8(c[2]) + string(c[3]) + string(c[4]) + int8(c[5]) + int8(c[6])
+    resp = raw_request(port, DELETE_ACLS, 1, array(filters, enc))
+    assert resp is not None, "broker closed the connection on DeleteAcls"
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+
+    def fr(r):
+        err = r.int16()
+        r.string()
+        m = r.array(lambda r: (r.int16(), r.string(), r.int8(), r.string(), r.int8(), r.string(), r.string(),
+                               r.int8(), r.int8()))
+        return err, m
+    return r.array(fr)
+
+
+def raw_fetch_as_replica(port, topic, replica_id=1):
+    """Fetch v4 with replica_id set: [(partition, error)]."""
+    body = (int32(replica_id) + int32(0) + int32(1) + int32(1048576) + int8(0)
+            + int32(1) + string(topic) + int32(1) + int32(0) + int64(0) + int32(1048576))
+    resp = raw_request(port, FETCH, 4, body)
+    assert resp is not None, "broker closed the connection on Fetch"
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    out = []
+
+    def part(r):
+        idx, err = r.int32(), r.int16()
+        r.int64()
+        r.int64()
+        r.array(lambda r: (r.int64(), r.int64()))
+        n = r.int32()
+        if n > 0:
+            r._take(n)
+        out.append((idx, err))
+
+    r.array(lambda r: (r.string(), r.array(part)))
+    return out
+
+
+def raw_metadata_all(port):
+    """Metadata v4 for every topic: {name: error}."""
+    body = int32(-1) + int8(0)
+    resp = raw_request(port, METADATA, 4, body)
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    r.array(lambda r: (r.int32(), r.string(), r.int32(), r.string()))
+    r.string()
+    r.int32()
+    out = {}
+
+    def topic(r):
+        err, name = r.int16(), r.string()
+        r.bool()
+        r.array(lambda r: (r.int16(), r.int32(), r.int32(), r.array(lambda r: r.int32()),
+                           r.array(lambda r: r.int32())))
+        out[name] = err
+
+    r.array(topic)
+    return out
+
+
+def transactional_batch():
+    # attributes 0x10: transactional; producer id/epoch as a real one would send
+    return d.encode_batch([(b"k", b"v")], attributes=0x10, producer_id=1000, producer_epoch=0, base_sequence=0)
+
+
+def kafkajs(broker, op):
+    if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "kafkajs")):
+        raise unittest.SkipTest("kafkajs not installed: run scripts/setup.sh")
+    p = subprocess.run(["node", os.path.join(JS_DIR, "admin_ops.js"), broker.bootstrap, json.dumps(op)],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    return json.loads(p.stdout.decode().strip().splitlines()[-1])
+
+
+# ---- without an authorizer ---------------------------------------------------------------
+
+class TestNoAuthorizer(SharedBroker):
+    """authorizer.class.name empty: every request allowed, the ACL APIs say SECURITY_DISABLED."""
+
+    def test_acl_apis_answer_security_disabled(self):
+        err, acls = raw_describe_acls(self.broker.port)
+        self.assertEqual((err, acls), (SECURITY_DISABLED, []))
+        self.assertEqual([e for e, _ in raw_create_acls(self.broker.port, [
+            (RES_TOPIC, "t", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW)])], [SECURITY_DISABLED])
+        self.assertEqual([e for e, _ in raw_delete_acls(self.broker.port, [
+            (RES_ANY, None, PAT_ANY, None, None, OP_ANY, PERM_ANY)])], [SECURITY_DISABLED])
+
+    def test_kafka_python_sees_security_disabled(self):
+        from kafka.errors import SecurityDisabledError
+        a = admin(self.broker)
+        try:
+            with self.assertRaises(SecurityDisabledError):
+                a.describe_acls(acl_filter())
+        finally:
+            a.close()
+
+    def test_clients_work_without_acls(self):
+        create_topic(self, self.broker, "noauth")
+        self.assertEqual(produce_errors(self.broker, "noauth", 3), [])
+        got, err = consume_group(self.broker, "noauth", "g-noauth", 3)
+        self.assertIsNone(err)
+        self.assertEqual(len(got), 3)
+
+
+# ---- the ACL APIs -------------------------------------------------------------------------
+
+class TestAclApis(SharedBroker):
+    """The ACL APIs with User:ANONYMOUS a super user (it may manage ACLs)."""
+
+    overrides = {"authorizer.class.name": AUTHORIZER, "super.users": "User:admin;" + ANON}
+
+    def tearDown(self):
+        remove_acls(self, self.broker, [acl_filter()])
+
+    def test_kafka_python_create_describe_delete(self):
+        a = admin(self.broker)
+        try:
+            acls = [acl(RES_TOPIC, "orders", OP_READ, principal="User:alice"),
+                    acl(RES_TOPIC, "pay", OP_WRITE, PERM_DENY, principal="User:bob", host="10.0.0.1",
+                        pattern=PAT_PREFIXED),
+                    acl(RES_GROUP, "g1", OP_READ, principal="User:alice"),
+                    acl(RES_CLUSTER, "kafka-cluster", OP_ALTER, principal="User:ops"),
+                    acl(RES_TXN, "tx", OP_WRITE, principal="User:*")]
+            res = a.create_acls(acls)
+            self.assertEqual(res["failed"], [])
+            self.assertEqual(len(res["succeeded"]), 5)
+            got, err = a.describe_acls(acl_filter())
+            self.assertEqual(err.__name__, "NoError")
+            self.assertEqual(sorted(map(key, got)), sorted(map(key, acls)))
+            # MATCH: what applies to topic "payments": the prefixed "pay" only
+            got, _ = a.describe_acls(acl_filter(RES_TOPIC, "payments", PAT_MATCH))
+            self.assertEqual([key(x) for x in got], [key(acls[1])])
+            # principal filter
+            got, _ = a.describe_acls(acl_filter(principal="User:alice"))
+            self.assertEqual(sorted(map(key, got)), sorted([key(acls[0]), key(acls[2])]))
+            # creating the same ACL again succeeds and adds nothing
+            self.assertEqual(a.create_acls([acls[0]])["failed"], [])
+            self.assertEqual(len(a.describe_acls(acl_filter())[0]), 5)
+            # delete by filter: the matching ACLs are returned and gone
+            res = a.delete_acls([acl_filter(RES_TOPIC)])
+            _, matched, err = res[0]
+            self.assertEqual(err.__name__, "NoError")
+            self.assertEqual(sorted(key(m[0]) for m in matched), sorted([key(acls[0]), key(acls[1])]))
+            got, _ = a.describe_acls(acl_filter())
+            self.assertEqual(sorted(map(key, got)), sorted(map(key, acls[2:])))
+        finally:
+            a.close()
+
+    def test_invalid_creations_and_filters_get_invalid_request(self):
+        res = raw_create_acls(self.broker.port, [
+            (RES_CLUSTER, "other-cluster", PAT_LITERAL, ANON, "*", OP_ALTER, PERM_ALLOW),
+            (RES_TOPIC, "t", PAT_MATCH, ANON, "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "t", PAT_LITERAL, ANON, "*", OP_ANY, PERM_ALLOW),
+            (RES_TOPIC, "t", PAT_LITERAL, ANON, "*", OP_READ, PERM_ANY),
+            (RES_ANY, "t", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "t", PAT_LITERAL, "alice", "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "good", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW),
+            (9, "t", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW),
+        ])
+        self.assertEqual([e for e, _ in res], [INVALID_REQUEST] * 7 + [0, INVALID_REQUEST])
+        self.assertIn("kafka-cluster", res[0][1])
+        err, acls = raw_describe_acls(self.broker.port)
+        self.assertEqual((err, [a[1] for a in acls]), (0, ["good"]))
+        # filters with UNKNOWN (0) values
+        self.assertEqual(raw_describe_acls(self.broker.port, rt=0)[0], INVALID_REQUEST)
+        self.assertEqual(raw_describe_acls(self.broker.port, op=0)[0], INVALID_REQUEST)
+        self.assertEqual(raw_describe_acls(self.broker.port, pattern=0)[0], INVALID_REQUEST)
+        res = raw_delete_acls(self.broker.port, [(RES_ANY, None, PAT_ANY, None, None, 0, PERM_ANY),
+                                                 (RES_TOPIC, "good", PAT_LITERAL, None, None, OP_ANY, PERM_ANY)])
+        self.assertEqual(res[0], (INVALID_REQUEST, []))
+        self.assertEqual(res[1][0], 0)
+        self.assertEqual([m[3] for m in res[1][1]], ["good"])  # (error, message, type, name, ...)
+        self.assertEqual(raw_describe_acls(self.broker.port), (0, []))
+
+    def test_kafkajs_create_describe_delete(self):
+        # kafkajs' numeric enums are Kafka's codes
+        entry = {"resourceType": RES_TOPIC, "resourceName": "js-topic", "resourcePatternType": PAT_PREFIXED,
+                 "principal": "User:js", "host": "*", "operation": OP_READ, "permissionType": PERM_ALLOW}
+        res = kafkajs(self.broker, {"op": "createAcls", "acl": [entry]})
+        self.assertTrue(res["ok"], res)
+        res = kafkajs(self.broker, {"op": "describeAcls", "resourceType": RES_TOPIC, "resourceName": "js-topic-x",
+                                    "resourcePatternType": PAT_MATCH, "operation": OP_ANY,
+                                    "permissionType": PERM_ANY})
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["result"]["resources"], [
+            {"resourceType": RES_TOPIC, "resourceName": "js-topic", "resourcePatternType": PAT_PREFIXED,
+             "acls": [{"principal": "User:js", "host": "*", "operation": OP_READ, "permissionType": PERM_ALLOW}]}])
+        res = kafkajs(self.broker, {"op": "deleteAcls", "filters": [
+            {"resourceType": RES_ANY, "resourcePatternType": PAT_ANY, "operation": OP_ANY,
+             "permissionType": PERM_ANY, "principal": "User:js"}]})
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(len(res["result"]["filterResponses"][0]["matchingAcls"]), 1)
+        self.assertEqual(raw_describe_acls(self.broker.port), (0, []))
+
+    def test_super_user_bypasses_deny(self):
+        create_topic(self, self.broker, "su-topic")
+        add_acls(self, self.broker, [acl(RES_TOPIC, "su-topic", OP_ALL, PERM_DENY, principal="User:*")])
+        self.assertEqual(produce_errors(self.broker, "su-topic", 2), [])
+        got, err = consume_group(self.broker, "su-topic", "g-su", 2)
+        self.assertEqual((len(got), err), (2, None))
+
+
+class TestAclsSurviveRestart(unittest.TestCase):
+
+    def test_acls_and_their_effect_survive_a_restart(self):
+        b = Broker({"authorizer.class.name": AUTHORIZER, "super.users": ANON}, name="acl-restart").start()
+        try:
+            acls = [acl(RES_TOPIC, "keep", OP_WRITE), acl(RES_TOPIC, "keep", OP_DESCRIBE),
+                    acl(RES_TOPIC, "gone", OP_READ, principal="User:x"),
+                    acl(RES_CLUSTER, "kafka-cluster", OP_ALTER), acl(RES_CLUSTER, "kafka-cluster", OP_DESCRIBE)]
+            add_acls(self, b, acls)
+            create_topic(self, b, "keep")
+            create_topic(self, b, "blocked")
+            remove_acls(self, b, [acl_filter(RES_TOPIC, "gone", PAT_LITERAL)])
+            before = sorted(raw_describe_acls(b.port)[1])
+            self.assertEqual(len(before), 4)
+            b.overrides = [(k, v) for k, v in b.overrides if k != "super.users"]
+            b.restart()
+            self.assertEqual(sorted(raw_describe_acls(b.port)[1]), before)
+            # ANONYMOUS is no longer a super user: only the ACLs let it write
+            self.assertEqual(produce_errors(b, "keep", 2), [])
+            self.assertEqual(produce_errors(b, "blocked", 1), [TOPIC_AUTHORIZATION_FAILED])
+        finally:
+            b.cleanup()
+
+
+# ---- enforcement ----------------------------------------------------------------------------
+
+class TestEnforcement(unittest.TestCase):
+    """User:ANONYMOUS may manage ACLs and create topics (ALTER, DESCRIBE, CREATE on
+    the cluster, granted while it was a super user, kept across a restart) and
+    nothing else unless a test grants it."""
+
+    broker = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker({"authorizer.class.name": AUTHORIZER, "super.users": ANON}, name="acl-enforce")
+        cls.broker.start()
+
+        class T(unittest.TestCase):
+            def runTest(self):
+                pass
+        t = T()
+        add_acls(t, cls.broker, [acl(RES_CLUSTER, "kafka-cluster", op) for op in (OP_ALTER, OP_DESCRIBE, OP_CREATE)])
+        cls.broker.overrides = [(k, v) for k, v in cls.broker.overrides if k != "super.users"]
+        cls.broker.restart()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.broker is not None:
+            cls.broker.cleanup()
+
+    def setUp(self):
+        self.assertTrue(self.broker.running(), "sluiced died:\n" + self.broker.report())
+
+    def grant(self, *acls):
+        add_acls(self, self.broker, list(acls))
+
+    def topic(self, name, partitions=1):
+        # CreateTopics answers once the partitions exist; the metadata wait of
+        # create_topic() would need DESCRIBE, which these tests grant one by one
+        res = d.create_topics(self.broker.port, [(name, partitions, 1)])
+        self.assertEqual(res[name][0], 0, "CreateTopics %s: %r" % (name, res[name]))
+
+    # -- produce --
+
+    def test_producer_without_acl_gets_topic_authorization_failed(self):
+        self.topic("nw-none")
+        self.assertEqual(produce_errors(self.broker, "nw-none"), [TOPIC_AUTHORIZATION_FAILED])
+        # DESCRIBE alone lets the client see the topic but not write it: the Produce itself is refused
+        self.grant(acl(RES_TOPIC, "nw-none", OP_DESCRIBE))
+        self.assertEqual(produce_errors(self.broker, "nw-none"), [TOPIC_AUTHORIZATION_FAILED])
+        err, _, _ = d.produce(self.broker.port, "nw-none", 0, d.encode_batch([(b"k", b"v")]))
+        self.assertEqual(err, TOPIC_AUTHORIZATION_FAILED)
+        self.grant(acl(RES_TOPIC, "nw-none", OP_WRITE))
+        self.assertEqual(produce_errors(self.broker, "nw-none", 3), [])
+
+    def test_deny_beats_allow(self):
+        self.topic("p-deny")
+        self.grant(acl(RES_TOPIC, "p-", OP_ALL, pattern=PAT_PREFIXED),
+                   acl(RES_TOPIC, "p-deny", OP_WRITE, PERM_DENY))
+        self.assertEqual(produce_errors(self.broker, "p-deny"), [TOPIC_AUTHORIZATION_FAILED])
+        # the deny is for WRITE only: READ still allowed by the prefixed ALL
+        err, _, _ = d.fetch(self.broker.port, "p-deny", 0, 0)
+        self.assertEqual(err, 0)
+
+    def test_prefixed_pattern_covers_names_with_the_prefix(self):
+        for t in ("pre-a", "pre-b", "prex"):
+            self.topic(t)
+        self.grant(acl(RES_TOPIC, "pre-", OP_WRITE, pattern=PAT_PREFIXED))
+        self.assertEqual(produce_errors(self.broker, "pre-a"), [])
+        self.assertEqual(produce_errors(self.broker, "pre-b"), [])
+        self.assertEqual(produce_errors(self.broker, "prex"), [TOPIC_AUTHORIZATION_FAILED])
+
+    def test_host_acls(self):
+        self.topic("h-local")
+        self.topic("h-other")
+        self.grant(acl(RES_TOPIC, "h-local", OP_WRITE, host="127.0.0.1"),
+                   acl(RES_TOPIC, "h-other", OP_WRITE, host="10.9.9.9"))
+        self.assertEqual(produce_errors(self.broker, "h-local"), [])
+        self.assertEqual(produce_errors(self.broker, "h-other"), [TOPIC_AUTHORIZATION_FAILED])
+
+    def test_wildcard_principal_and_topic(self):
+        self.topic("w-any")
+        self.grant(acl(RES_TOPIC, "*", OP_DESCRIBE, principal="User:*"))
+        self.assertEqual(produce_errors(self.broker, "w-any"), [TOPIC_AUTHORIZATION_FAILED])
+        self.grant(acl(RES_TOPIC, "w-any", OP_WRITE, principal="User:*"))
+        self.assertEqual(produce_errors(self.broker, "w-any"), [])
+
+    # -- consume --
+
+    def test_consumer_without_group_read_gets_group_authorization_failed(self):
+        self.topic("c-grp")
+        self.grant(acl(RES_TOPIC, "c-grp", OP_WRITE), acl(RES_TOPIC, "c-grp", OP_READ))
+        self.assertEqual(produce_errors(self.broker, "c-grp", 4), [])
+        got, err = consume_group(self.broker, "c-grp", "g-denied", 4)
+        self.assertEqual((got, err), ([], GROUP_AUTHORIZATION_FAILED))
+        self.grant(acl(RES_GROUP, "g-allowed", OP_READ))
+        got, err = consume_group(self.broker, "c-grp", "g-allowed", 4)
+        self.assertEqual((len(got), err), (4, None))
+        # the group's offsets were committed and can be read back (DESCRIBE implied by READ)
+        from kafka import KafkaAdminClient
+        a = KafkaAdminClient(**kp_conf(self.broker))
+        try:
+            offsets = a.list_consumer_group_offsets("g-allowed")
+        finally:
+            a.close()
+        self.assertTrue(all(v.offset >= 0 for v in offsets.values()), offsets)
+
+    def test_consumer_without_topic_read_gets_topic_authorization_failed(self):
+        self.topic("c-topic")
+        self.grant(acl(RES_TOPIC, "c-topic", OP_WRITE), acl(RES_GROUP, "g-ctopic", OP_READ))
+        self.assertEqual(produce_errors(self.broker, "c-topic", 2), [])
+        got, err = consume_group(self.broker, "c-topic", "g-ctopic", 2)
+        self.assertEqual((got, err), ([], TOPIC_AUTHORIZATION_FAILED))
+        err, _, _ = d.fetch(self.broker.port, "c-topic", 0, 0)
+        self.assertEqual(err, TOPIC_AUTHORIZATION_FAILED)
+
+    def test_fetch_posing_as_replica_is_refused(self):
+        # CVE-2018-1288: replica_id >= 0 from a client, READ or not
+        self.topic("f-replica")
+        self.grant(acl(RES_TOPIC, "f-replica", OP_ALL))
+        self.assertEqual(raw_fetch_as_replica(self.broker.port, "f-replica"), [(0, TOPIC_AUTHORIZATION_FAILED)])
+        err, _, _ = d.fetch(self.broker.port, "f-replica", 0, 0)
+        self.assertEqual(err, 0)
+
+    # -- metadata --
+
+    def test_metadata_hides_topics_that_may_not_be_described(self):
+        self.topic("m-visible")
+        self.topic("m-hidden")
+        self.grant(acl(RES_TOPIC, "m-visible", OP_READ))  # READ implies DESCRIBE
+        names = raw_metadata_all(self.broker.port)
+        self.assertIn("m-visible", names)
+        self.assertNotIn("m-hidden", names)
+        from confluent_kafka.admin import AdminClient
+        listed = AdminClient(client_conf(self.broker)).list_topics(timeout=10).topics
+        self.assertIn("m-visible", listed)
+        self.assertNotIn("m-hidden", listed)
+        # named: refused, whether the topic exists or not
+        md = d.metadata(self.broker.port, ["m-hidden", "m-nonexistent", "m-visible"])
+        self.assertEqual(md["m-hidden"][0], TOPIC_AUTHORIZATION_FAILED)
+        self.assertEqual(md["m-nonexistent"][0], TOPIC_AUTHORIZATION_FAILED)
+        self.assertEqual(md["m-visible"], (0, [0]))
+
+    def test_topic_creation_and_deletion_need_their_acls(self):
+        # CREATE on the cluster (granted in this class) or on the topic; deny the cluster's
+        self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_CREATE, PERM_DENY),
+                   acl(RES_TOPIC, "ct-ok", OP_CREATE))
+        try:
+            res = d.create_topics(self.broker.port, [("ct-denied", 1, 1), ("ct-ok", 1, 1)])
+        finally:
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+        self.assertEqual(res["ct-denied"][0], TOPIC_AUTHORIZATION_FAILED)
+        self.assertEqual(res["ct-ok"][0], 0)
+        from kafka.errors import TopicAuthorizationFailedError
+        a = admin(self.broker)
+        try:
+            res = a.delete_topics(["ct-ok"])
+            self.assertEqual(res.topic_error_codes[0][1], TOPIC_AUTHORIZATION_FAILED)
+            self.grant(acl(RES_TOPIC, "ct-ok", OP_DELETE))
+            res = a.delete_topics(["ct-ok"])
+            self.assertEqual(res.topic_error_codes[0][1], 0)
+        except TopicAuthorizationFailedError:
+            pass  # older kafka-python raises instead of returning the code
+        finally:
+            a.close()
+
+    def test_describe_configs_needs_describe_configs(self):
+        self.topic("cfg-t")
+        from kafka.admin import ConfigResource, ConfigResourceType
+        a = admin(self.broker)
+        try:
+            res = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "cfg-t")])
+            self.assertEqual(res[0].resources[0][0], TOPIC_AUTHORIZATION_FAILED)
+            self.grant(acl(RES_TOPIC, "cfg-t", 11))  # ALTER_CONFIGS implies DESCRIBE_CONFIGS
+            res = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "cfg-t")])
+            self.assertEqual(res[0].resources[0][0], 0)
+        finally:
+            a.close()
+
+    # -- idempotent and transactional producers (CVE-2018-17196) --
+
+    def test_idempotent_producer_needs_a_write_acl(self):
+        self.topic("i-topic")
+        # no WRITE anywhere for ANONYMOUS yet in this test's view? other tests may have granted some:
+        # deny IDEMPOTENT_WRITE and WRITE on every topic and transactional id for this check
+        self.grant(acl(RES_TOPIC, "*", OP_WRITE, PERM_DENY), acl(RES_TXN, "*", OP_WRITE, PERM_DENY))
+        try:
+            err, _, _ = init_producer_id(self.broker.port)
+            self.assertEqual(err, CLUSTER_AUTHORIZATION_FAILED)
+        finally:
+            remove_acls(self, self.broker, [acl_filter(RES_TOPIC, "*", PAT_LITERAL, perm=PERM_DENY),
+                                            acl_filter(RES_TXN, "*", PAT_LITERAL, perm=PERM_DENY)])
+        # WRITE on one topic implies IDEMPOTENT_WRITE (KIP-679): librdkafka's idempotent producer works
+        self.grant(acl(RES_TOPIC, "i-topic", OP_WRITE))
+        self.assertEqual(produce_errors(self.broker, "i-topic", 3, **{"enable.idempotence": True}), [])
+
+    def test_transactional_producer_without_acl_is_refused(self):
+        from confluent_kafka import KafkaException, Producer
+        self.topic("tx-topic")
+        self.grant(acl(RES_TOPIC, "tx-topic", OP_WRITE))
+        p = Producer(client_conf(self.broker, **{"transactional.id": "tx-denied", "message.timeout.ms": 15000}))
+        with self.assertRaises(KafkaException) as cm:
+            p.init_transactions(20)
+        self.assertEqual(cm.exception.args[0].code(), TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        # a raw transactional batch naming no transactional id, or one not granted: refused
+        self.assertEqual(d.produce(self.broker.port, "tx-topic", 0, transactional_batch())[0],
+                         TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        resp = raw_request(self.broker.port, 0, 8, d.produce_body("tx-topic", [(0, transactional_batch())],
+                                                                  transactional_id="tx-denied"))
+        self.assertEqual(d.parse_produce_v8(resp)[("tx-topic", 0)][0], TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        # granted: a whole transaction commits
+        self.grant(acl(RES_TXN, "tx-ok", OP_WRITE))
+        p = Producer(client_conf(self.broker, **{"transactional.id": "tx-ok", "message.timeout.ms": 15000}))
+        p.init_transactions(20)
+        p.begin_transaction()
+        p.produce("tx-topic", value=b"in-txn")
+        p.commit_transaction(20)
+
+    # -- groups --
+
+    def test_list_groups_shows_only_describable_groups(self):
+        self.topic("lg-topic")
+        self.grant(acl(RES_TOPIC, "lg-topic", OP_ALL), acl(RES_GROUP, "lg-", OP_READ, pattern=PAT_PREFIXED))
+        self.assertEqual(produce_errors(self.broker, "lg-topic", 1), [])
+        for g in ("lg-seen", "lg-hidden"):
+            got, err = consume_group(self.broker, "lg-topic", g, 1)
+            self.assertEqual((len(got), err), (1, None))
+        self.grant(acl(RES_GROUP, "lg-hidden", OP_DESCRIBE, PERM_DENY))
+        # ANONYMOUS has DESCRIBE on the cluster here: it sees every group; take that away with a DENY
+        self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_DESCRIBE, PERM_DENY))
+        try:
+            a = admin(self.broker)
+            try:
+                groups = [g for g, _ in a.list_consumer_groups()]
+                described = {g.group: g.state for g in a.describe_consumer_groups(["lg-seen"])}
+            finally:
+                a.close()
+        finally:
+            # DeleteAcls needs ALTER, not DESCRIBE, on the cluster
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+        self.assertIn("lg-seen", groups)
+        self.assertNotIn("lg-hidden", groups)
+        self.assertIn("lg-seen", described)
+
+    def test_acl_apis_need_cluster_alter_and_describe(self):
+        self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_DESCRIBE, PERM_DENY))
+        try:
+            self.assertEqual(raw_describe_acls(self.broker.port)[0], CLUSTER_AUTHORIZATION_FAILED)
+        finally:
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+        self.assertEqual(raw_describe_acls(self.broker.port)[0], 0)
+        self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_ALTER, PERM_DENY))
+        res = raw_create_acls(self.broker.port, [(RES_TOPIC, "x", PAT_LITERAL, ANON, "*", OP_READ, PERM_ALLOW)])
+        self.assertEqual([e for e, _ in res], [CLUSTER_AUTHORIZATION_FAILED])
+        res = raw_delete_acls(self.broker.port, [(RES_ANY, None, PAT_ANY, None, None, OP_ANY, PERM_ANY)])
+        self.assertEqual(res, [(CLUSTER_AUTHORIZATION_FAILED, [])])
+        # locked out: only a restart with a super user can remove the DENY (as in Kafka)
+        self.broker.overrides.append(("super.users", ANON))
+        self.broker.restart()
+        try:
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+        finally:
+            self.broker.overrides = [(k, v) for k, v in self.broker.overrides if k != "super.users"]
+            self.broker.restart()
+        self.assertEqual(raw_describe_acls(self.broker.port)[0], 0)
+
+
+def init_producer_id(port, transactional_id=None, timeout_ms=60000):
+    """InitProducerId v0: (error, producer_id, epoch)."""
+    resp = raw_request(port, 22, 0, string(transactional_id) + int32(timeout_ms))
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    return r.int16(), r.int64(), r.int16()
+
+
+class TestAllowEveryoneIfNoAcl(SharedBroker):
+    overrides = {"authorizer.class.name": AUTHORIZER, "allow.everyone.if.no.acl.found": "true"}
+
+    def test_resources_without_acls_are_open_and_an_acl_closes_them(self):
+        create_topic(self, self.broker, "open")
+        self.assertEqual(produce_errors(self.broker, "open", 2), [])
+        # the ACL APIs themselves: no ACL on the cluster, so allowed too
+        res = raw_create_acls(self.broker.port, [(RES_TOPIC, "open", PAT_LITERAL, "User:someone", "*", OP_WRITE,
+                                                  PERM_ALLOW)])
+        self.assertEqual([e for e, _ in res], [0])
+        self.assertEqual(produce_errors(self.broker, "open", 1), [TOPIC_AUTHORIZATION_FAILED])
+
+
+if __name__ == "__main__":
+    harness.main()
