@@ -156,5 +156,6 @@ int sl_cli_configs(int argc, char **argv);
 int sl_cli_cluster(int argc, char **argv);
 int sl_cli_offsets(int argc, char **argv);
 int sl_cli_perf(int argc, char **argv);
+int sl_cli_acls(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"cluster", sl_cli_cluster, "cluster id, controller and brokers"},
     {"offsets", sl_cli_offsets, "earliest, latest or by-time offsets per partition"},
     {"perf", sl_cli_perf, "producer and consumer performance tests"},
+    {"acls", sl_cli_acls, "add, remove and list ACLs (kafka-acls.sh)"},
 };
 
 static void usage(FILE *out)

@@ -704,5 +704,84 @@ class TestAllowEveryoneIfNoAcl(SharedBroker):
         self.assertEqual(produce_errors(self.broker, "open", 1), [TOPIC_AUTHORIZATION_FAILED])
 
 
+# ---- sluice acls (the kafka-acls.sh of Sluice) --------------------------------------------
+
+class TestCliAcls(SharedBroker):
+    overrides = {"authorizer.class.name": AUTHORIZER, "super.users": ANON}
+
+    def run_cli(self, code, *args):
+        from test_cli import sluice
+        r = sluice("acls", *args, bootstrap=self.broker.bootstrap)
+        self.assertEqual(r.returncode, code, "sluice acls %s: exit %d\n%s%s"
+                         % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def tearDown(self):
+        remove_acls(self, self.broker, [acl_filter()])
+
+    def test_add_list_remove_in_kafka_acls_layout(self):
+        r = self.run_cli(0, "--add", "--allow-principal", "User:alice", "--allow-principal", "User:bob",
+                         "--operation", "Read", "--operation", "Describe", "--topic", "orders")
+        self.assertIn("Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=orders, "
+                      "patternType=LITERAL)`:", r.stdout)
+        self.assertIn("(principal=User:bob, host=*, operation=DESCRIBE, permissionType=ALLOW)", r.stdout)
+        self.run_cli(0, "--add", "--deny-principal", "User:mallory", "--deny-host", "10.0.0.9", "--operation", "All",
+                     "--topic", "pay", "--resource-pattern-type", "prefixed")
+        self.run_cli(0, "--add", "--allow-principal", "User:ops", "--operation", "Alter", "--cluster")
+        self.run_cli(0, "--add", "--allow-principal", "User:alice", "--operation", "Read", "--group", "billing")
+        self.assertEqual(sorted(raw_describe_acls(self.broker.port)[1]), sorted([
+            (RES_TOPIC, "orders", PAT_LITERAL, "User:alice", "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "orders", PAT_LITERAL, "User:alice", "*", OP_DESCRIBE, PERM_ALLOW),
+            (RES_TOPIC, "orders", PAT_LITERAL, "User:bob", "*", OP_READ, PERM_ALLOW),
+            (RES_TOPIC, "orders", PAT_LITERAL, "User:bob", "*", OP_DESCRIBE, PERM_ALLOW),
+            (RES_TOPIC, "pay", PAT_PREFIXED, "User:mallory", "10.0.0.9", OP_ALL, PERM_DENY),
+            (RES_CLUSTER, "kafka-cluster", PAT_LITERAL, "User:ops", "*", OP_ALTER, PERM_ALLOW),
+            (RES_GROUP, "billing", PAT_LITERAL, "User:alice", "*", OP_READ, PERM_ALLOW)]))
+        r = self.run_cli(0, "--list")
+        self.assertIn("Current ACLs for resource `ResourcePattern(resourceType=CLUSTER, name=kafka-cluster, "
+                      "patternType=LITERAL)`:", r.stdout)
+        self.assertIn("(principal=User:mallory, host=10.0.0.9, operation=ALL, permissionType=DENY)", r.stdout)
+        r = self.run_cli(0, "--list", "--topic", "payments", "--resource-pattern-type", "match", "--output", "json")
+        self.assertEqual(json.loads(r.stdout), {"acls": [
+            {"resourceType": "TOPIC", "name": "pay", "patternType": "PREFIXED", "principal": "User:mallory",
+             "host": "10.0.0.9", "operation": "ALL", "permissionType": "DENY"}]})
+        r = self.run_cli(0, "--list", "--principal", "User:bob", "--output", "json")
+        self.assertEqual(len(json.loads(r.stdout)["acls"]), 2)
+        # remove one principal's READ, then everything on the topic
+        r = self.run_cli(0, "--remove", "--allow-principal", "User:bob", "--operation", "Read", "--topic", "orders")
+        self.assertIn("(principal=User:bob, host=*, operation=READ, permissionType=ALLOW)", r.stdout)
+        self.assertEqual(len([a for a in raw_describe_acls(self.broker.port)[1] if a[1] == "orders"]), 3)
+        self.run_cli(0, "--remove", "--topic", "orders", "--force")
+        self.assertEqual([a for a in raw_describe_acls(self.broker.port)[1] if a[1] == "orders"], [])
+
+    def test_usage_errors_exit_2(self):
+        for args in (["--list", "--add"], ["--add", "--topic", "t"],
+                     ["--add", "--allow-principal", "alice", "--topic", "t"],
+                     ["--add", "--allow-principal", "User:a", "--operation", "Fly", "--topic", "t"],
+                     ["--add", "--allow-principal", "User:a", "--operation", "Read", "--cluster"],
+                     ["--add", "--allow-principal", "User:a", "--topic", "t", "--resource-pattern-type", "match"],
+                     ["--add", "--allow-principal", "User:a", "--transactional-id", "tx"],
+                     ["--remove", "--allow-principal", "User:a"]):
+            r = self.run_cli(2, *args)
+            self.assertIn("sluice acls:", r.stderr)
+        self.assertEqual(raw_describe_acls(self.broker.port), (0, []))
+
+    def test_refusals_are_one_sentence_exit_1(self):
+        from test_cli import sluice
+        with Broker({}, name="cli-noauth") as b:  # started by the with
+            r = sluice("acls", "--add", "--allow-principal", "User:a", "--topic", "t", bootstrap=b.bootstrap)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertRegex(r.stderr, r"^error: cannot add the ACL .*: No Authorizer is configured")
+        self.run_cli(0, "--add", "--deny-principal", ANON, "--operation", "Alter", "--cluster")
+        self.broker.overrides = [("authorizer.class.name", AUTHORIZER)]  # no super user now
+        self.broker.restart()
+        try:
+            r = self.run_cli(1, "--add", "--allow-principal", "User:a", "--operation", "Read", "--topic", "t")
+            self.assertRegex(r.stderr, r"^error: cannot add the ACL .*(?i:authoriz)")
+        finally:
+            self.broker.overrides = [("authorizer.class.name", AUTHORIZER), ("super.users", ANON)]
+            self.broker.restart()
+
+
 if __name__ == "__main__":
     harness.main()
