@@ -189,6 +189,9 @@ void sl_handle_OffsetForLeaderEpoch(struct sl_call *call)
     if (!resp->Topics)
         goto nomem;
     resp->Topics_n = nt;
+    /* a follower's request (v3+ ReplicaId >= 0) needs CLUSTER_ACTION, as in Kafka */
+    bool follower_denied = call->version >= 3 && req->ReplicaId >= 0 &&
+                           !sl_authz_cluster(call, SL_ACL_OP_CLUSTER_ACTION);
     struct sl_image *img = sl_image_acquire();
     for (int32_t i = 0; i < nt; i++) {
         struct sl_OffsetForLeaderEpochRequest_OffsetForLeaderTopic *rt = &req->Topics[i];
@@ -207,8 +210,11 @@ void sl_handle_OffsetForLeaderEpoch(struct sl_call *call)
             struct sl_OffsetForLeaderEpochResponse_EpochEndOffset *r = &tr->Partitions[j];
             sl_OffsetForLeaderEpochResponse_EpochEndOffset_init(r);
             r->Partition = rp->Partition;
-            struct sl_part *p;
-            r->ErrorCode = lookup(call, img, rt->Topic, rp->Partition, rp->CurrentLeaderEpoch, &p);
+            struct sl_part *p = NULL;
+            if (follower_denied)
+                r->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+            else
+                r->ErrorCode = lookup(call, img, rt->Topic, rp->Partition, rp->CurrentLeaderEpoch, &p);
             if (!p)
                 continue;
             int64_t end;

@@ -659,6 +659,94 @@ class TestEnforcement(unittest.TestCase):
         self.assertNotIn("lg-hidden", groups)
         self.assertIn("lg-seen", described)
 
+    def test_offset_commit_commits_the_allowed_topics_only(self):
+        self.topic("oc-yes")
+        self.topic("oc-no")
+        self.assertEqual(raw_offset_commit(self.broker.port, "oc-group", {"oc-yes": 1, "oc-no": 1}),
+                         {"oc-yes": GROUP_AUTHORIZATION_FAILED, "oc-no": GROUP_AUTHORIZATION_FAILED})
+        self.grant(acl(RES_GROUP, "oc-group", OP_READ), acl(RES_TOPIC, "oc-yes", OP_READ))
+        want = {"oc-yes": 0, "oc-no": TOPIC_AUTHORIZATION_FAILED}
+        self.assertEqual(raw_find_coordinator(self.broker.port, "oc-group"), 0)
+        # the first commit may find the offsets topic still being created (COORDINATOR_NOT_AVAILABLE)
+        d.wait_for(lambda: raw_offset_commit(self.broker.port, "oc-group", {"oc-yes": 1, "oc-no": 1}) == want, 20,
+                   "a commit of oc-yes only")
+        from kafka import KafkaAdminClient
+        a = KafkaAdminClient(**kp_conf(self.broker))
+        try:
+            committed = {tp.topic: om.offset for tp, om in a.list_consumer_group_offsets("oc-group").items()}
+        finally:
+            a.close()
+        self.assertEqual(committed, {"oc-yes": 1})
+
+    def test_group_deletion_and_description_per_group(self):
+        from kafka.errors import GroupAuthorizationFailedError
+        self.topic("dg-topic")
+        self.grant(acl(RES_TOPIC, "dg-topic", OP_READ), acl(RES_GROUP, "dg-", OP_READ, pattern=PAT_PREFIXED))
+        for g in ("dg-a", "dg-b"):
+            self.assertEqual(raw_find_coordinator(self.broker.port, g), 0)
+            # the first commit may find the offsets topic still being created (COORDINATOR_NOT_AVAILABLE)
+            d.wait_for(lambda: raw_offset_commit(self.broker.port, g, {"dg-topic": 0}) == {"dg-topic": 0}, 20,
+                       "offset commit of group %s" % g)
+        self.grant(acl(RES_GROUP, "dg-a", OP_DELETE))
+        a = admin(self.broker)
+        try:
+            res = {g: e.__name__ for g, e in a.delete_consumer_groups(["dg-a", "dg-b"])}
+            self.assertEqual(res, {"dg-a": "NoError", "dg-b": "GroupAuthorizationFailedError"})
+            # without DESCRIBE the client cannot even find the coordinator
+            self.grant(acl(RES_GROUP, "dg-b", OP_DESCRIBE, PERM_DENY))
+            with self.assertRaises(GroupAuthorizationFailedError):
+                a.describe_consumer_groups(["dg-b"])
+        finally:
+            a.close()
+        # DescribeGroups itself: per group
+        self.assertEqual(raw_describe_groups(self.broker.port, ["dg-a", "dg-b"]),
+                         {"dg-a": 0, "dg-b": GROUP_AUTHORIZATION_FAILED})
+
+    def test_admin_apis_on_topics(self):
+        from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions
+        from kafka.errors import TopicAuthorizationFailedError
+        self.topic("adm-t")
+        a = admin(self.broker)
+        try:
+            res = a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "adm-t", {"retention.ms": "100000"})])
+            self.assertEqual(res.resources[0][0], TOPIC_AUTHORIZATION_FAILED)
+            with self.assertRaises(TopicAuthorizationFailedError):
+                a.create_partitions({"adm-t": NewPartitions(2)})
+            self.assertEqual(raw_delete_records(self.broker.port, "adm-t", 0), TOPIC_AUTHORIZATION_FAILED)
+            self.grant(acl(RES_TOPIC, "adm-t", 11), acl(RES_TOPIC, "adm-t", OP_ALTER),
+                       acl(RES_TOPIC, "adm-t", OP_DELETE))
+            res = a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "adm-t", {"retention.ms": "100000"})])
+            self.assertEqual(res.resources[0][0], 0)
+            res = a.create_partitions({"adm-t": NewPartitions(2)})
+            self.assertEqual(res.topic_errors[0][1], 0)
+            self.assertEqual(raw_delete_records(self.broker.port, "adm-t", 0), 0)
+            # broker configs and log dirs are the cluster's
+            res = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")])
+            self.assertEqual(res[0].resources[0][0], CLUSTER_AUTHORIZATION_FAILED)
+        finally:
+            a.close()
+        self.assertEqual(raw_describe_log_dirs(self.broker.port), 1)  # DESCRIBE on the cluster is granted here
+        self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_DESCRIBE, PERM_DENY))
+        try:
+            self.assertEqual(raw_describe_log_dirs(self.broker.port), 0)
+        finally:
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+
+    def test_transactional_offsets_need_group_read(self):
+        from confluent_kafka import KafkaException, Producer, TopicPartition
+        self.topic("txo-topic")
+        self.grant(acl(RES_TOPIC, "txo-topic", OP_ALL), acl(RES_TXN, "txo-id", OP_WRITE))
+        p = Producer(client_conf(self.broker, **{"transactional.id": "txo-id", "message.timeout.ms": 15000}))
+        p.init_transactions(20)
+        p.begin_transaction()
+        p.produce("txo-topic", value=b"x")
+        from confluent_kafka import Consumer
+        meta = Consumer(client_conf(self.broker, **{"group.id": "txo-group"})).consumer_group_metadata()
+        with self.assertRaises(KafkaException) as cm:
+            p.send_offsets_to_transaction([TopicPartition("txo-topic", 0, 1)], meta, 20)
+        self.assertEqual(cm.exception.args[0].code(), GROUP_AUTHORIZATION_FAILED)
+        p.abort_transaction(20)
+
     def test_acl_apis_need_cluster_alter_and_describe(self):
         self.grant(acl(RES_CLUSTER, "kafka-cluster", OP_DESCRIBE, PERM_DENY))
         try:
@@ -680,6 +768,67 @@ class TestEnforcement(unittest.TestCase):
             self.broker.overrides = [(k, v) for k, v in self.broker.overrides if k != "super.users"]
             self.broker.restart()
         self.assertEqual(raw_describe_acls(self.broker.port)[0], 0)
+
+
+def raw_offset_commit(port, group, offsets):
+    """OffsetCommit v2 of {topic: offset} (partition 0), outside any generation:
+    {topic: error}."""
+    topic = lambda kv: string(kv[0]) + array([kv[1]], lambda o: int32(0) + int64(o) + string(""))  # noqa: E731
+    body = string(group) + int32(-1) + string("") + int64(-1) + array(sorted(offsets.items()), topic)
+    resp = raw_request(port, 8, 2, body)
+    r = Reader(resp)
+    r.int32()  # correlation id (v2 has no throttle time)
+    out = {}
+    r.array(lambda r: (lambda name: r.array(lambda r: out.__setitem__(name, (r.int32(), r.int16())[1])))(r.string()))
+    return out
+
+
+def raw_find_coordinator(port, group):
+    """FindCoordinator v0 (creates the offsets topic on first use): error."""
+    resp = raw_request(port, 10, 0, string(group))
+    r = Reader(resp)
+    r.int32()
+    return r.int16()
+
+
+def raw_describe_groups(port, groups):
+    """DescribeGroups v0: {group: error}."""
+    resp = raw_request(port, 15, 0, array(groups, string))
+    r = Reader(resp)
+    r.int32()
+    out = {}
+
+    def group(r):
+        err, name = r.int16(), r.string()
+        r.string()
+        r.string()
+        r.string()
+        r.array(lambda r: (r.string(), r.string(), r.string(), r._take(r.int32()), r._take(r.int32())))
+        out[name] = err
+
+    r.array(group)
+    return out
+
+
+def raw_delete_records(port, topic, offset):
+    """DeleteRecords v0 of partition 0: error."""
+    body = array([topic], lambda t: string(t) + array([0], lambda p: int32(p) + int64(offset))) + int32(10000)
+    resp = raw_request(port, 21, 0, body)
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    out = []
+    r.array(lambda r: (r.string(), r.array(lambda r: out.append((r.int32(), r.int64(), r.int16())))))
+    return out[0][2]
+
+
+def raw_describe_log_dirs(port):
+    """DescribeLogDirs v1, every topic: number of log dirs answered."""
+    resp = raw_request(port, 35, 1, int32(-1))
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    return r.int32()
 
 
 def init_producer_id(port, transactional_id=None, timeout_ms=60000):
