@@ -646,41 +646,47 @@ bool sl_acl_authorize_any(const struct sl_acl_authorizer *az, const struct sl_ac
 {
     if (sl_acl_is_super_user(az, principal))
         return true;
-    size_t n = sl_acl_set_count(s);
-    bool any_of_type = false;
-    /* Denies first: a DENY on LITERAL "*" denies the whole type. */
+    size_t n = sl_acl_set_count(s), nd = 0;
+    bool any_of_type = false, allowed = false;
+    /* One pass collects the DENYs that concern this principal, host and
+     * operation (few, in practice); a DENY on LITERAL "*" denies the type. */
+    const struct sl_acl **denies = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct sl_acl *a = s->by_id[i];
         if (a->resource_type != rt)
             continue;
         any_of_type = true;
-        if (a->perm == SL_ACL_PERM_DENY && (a->op == op || a->op == SL_ACL_OP_ALL) &&
-            principal_matches(a, principal) && host_matches(a, host) &&
-            a->pattern_type == SL_ACL_PAT_LITERAL && strcmp(a->name, SL_ACL_WILDCARD) == 0)
+        if (a->perm != SL_ACL_PERM_DENY || (a->op != op && a->op != SL_ACL_OP_ALL) ||
+            !principal_matches(a, principal) || !host_matches(a, host))
+            continue;
+        if (a->pattern_type == SL_ACL_PAT_LITERAL && strcmp(a->name, SL_ACL_WILDCARD) == 0) {
+            free(denies);
             return false;
+        }
+        if (!denies && !(denies = malloc(sizeof(*denies) * n)))
+            return false; /* out of memory: deny */
+        denies[nd++] = a;
     }
-    if (!any_of_type)
+    if (!any_of_type) {
+        free(denies);
         return az->allow_if_no_acl;
-    for (size_t i = 0; i < n; i++) {
+    }
+    /* Then any ALLOW that no collected DENY pattern covers. */
+    for (size_t i = 0; i < n && !allowed; i++) {
         const struct sl_acl *a = s->by_id[i];
         if (a->resource_type != rt || a->perm != SL_ACL_PERM_ALLOW || !allow_covers(a->op, op) ||
             !principal_matches(a, principal) || !host_matches(a, host))
             continue;
-        /* Allowed here unless a DENY pattern covers this whole pattern. */
         bool denied = false;
-        for (size_t j = 0; j < n && !denied; j++) {
-            const struct sl_acl *d = s->by_id[j];
-            if (d->resource_type != rt || d->perm != SL_ACL_PERM_DENY ||
-                (d->op != op && d->op != SL_ACL_OP_ALL) || !principal_matches(d, principal) ||
-                !host_matches(d, host))
-                continue;
+        for (size_t j = 0; j < nd && !denied; j++) {
+            const struct sl_acl *d = denies[j];
             if (d->pattern_type == SL_ACL_PAT_PREFIXED)
                 denied = str_starts(a->name, d->name);
             else if (a->pattern_type == SL_ACL_PAT_LITERAL)
                 denied = strcmp(a->name, d->name) == 0;
         }
-        if (!denied)
-            return true;
+        allowed = !denied;
     }
-    return false;
+    free(denies);
+    return allowed;
 }

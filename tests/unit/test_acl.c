@@ -388,3 +388,66 @@ TEST(supported_ops_bits)
     CHECK(sl_acl_supported_ops(SL_ACL_RES_CLUSTER) & (1 << SL_ACL_OP_IDEMPOTENT_WRITE));
     CHECK_EQ(sl_acl_supported_ops(G), (1 << 3) | (1 << 8) | (1 << 6));
 }
+
+/* ---- the ACL records in the metadata image (meta/acls.c through apply.c) ---- */
+
+#include "meta/apply.h"
+#include "meta/image.h"
+#include "proto/gen/meta_records.h"
+
+static struct sl_AccessControlEntryRecord ace(int id, const char *name, int8_t pattern)
+{
+    struct sl_AccessControlEntryRecord r;
+    sl_AccessControlEntryRecord_init(&r);
+    r.Id = uid(id);
+    r.ResourceType = T;
+    r.ResourceName = sl_slice_cstr(name);
+    r.PatternType = pattern;
+    r.Principal = sl_slice_cstr(ALICE);
+    r.Host = sl_slice_cstr("*");
+    r.Operation = SL_ACL_OP_WRITE;
+    r.PermissionType = ALLOW;
+    return r;
+}
+
+TEST(records_apply_to_images_which_share_unchanged_sets)
+{
+    struct sl_acl_authorizer az = az_plain();
+    struct sl_image_builder *b = sl_image_builder_new(NULL);
+    struct sl_AccessControlEntryRecord r1 = ace(1, "orders", LIT), r2 = ace(2, "pay", PRE);
+    CHECK_EQ(sl_meta_apply(b, 18, 0, &r1, 0), 0);
+    CHECK_EQ(sl_meta_apply(b, 18, 0, &r2, 1), 0);
+    struct sl_image *img1 = sl_image_builder_finish(b, 1);
+    CHECK(img1 != NULL);
+    CHECK_EQ(sl_acl_set_count(img1->acls), 2);
+    CHECK(may(&az, img1->acls, ALICE, LOCAL, SL_ACL_OP_WRITE, T, "payments"));
+
+    /* an image built on it without ACL records shares the set */
+    b = sl_image_builder_new(img1);
+    struct sl_image *img2 = sl_image_builder_finish(b, 2);
+    CHECK(img2->acls == img1->acls);
+
+    /* removing copies: the older image keeps what it had */
+    b = sl_image_builder_new(img2);
+    struct sl_RemoveAccessControlEntryRecord rm;
+    sl_RemoveAccessControlEntryRecord_init(&rm);
+    rm.Id = uid(2);
+    CHECK_EQ(sl_meta_apply(b, 19, 0, &rm, 3), 0);
+    struct sl_image *img3 = sl_image_builder_finish(b, 3);
+    CHECK(img3->acls != img2->acls);
+    CHECK_EQ(sl_acl_set_count(img3->acls), 1);
+    CHECK_EQ(sl_acl_set_count(img2->acls), 2);
+    CHECK(!may(&az, img3->acls, ALICE, LOCAL, SL_ACL_OP_WRITE, T, "payments"));
+    CHECK(may(&az, img2->acls, ALICE, LOCAL, SL_ACL_OP_WRITE, T, "payments"));
+
+    /* records that contradict the image: a taken id, an unknown id, a bad binding */
+    b = sl_image_builder_new(img3);
+    CHECK_EQ(sl_meta_apply(b, 18, 0, &r1, 4), -EINVAL);
+    CHECK_EQ(sl_meta_apply(b, 19, 0, &rm, 4), -EINVAL);
+    struct sl_AccessControlEntryRecord bad = ace(9, "x", SL_ACL_PAT_MATCH);
+    CHECK_EQ(sl_meta_apply(b, 18, 0, &bad, 4), -EINVAL);
+    sl_image_builder_free(b);
+    sl_image_release(img1);
+    sl_image_release(img2);
+    sl_image_release(img3);
+}
