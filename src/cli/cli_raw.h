@@ -22,4 +22,13 @@ const char *sl_cli_raw_topic_id(const struct sl_cli_raw_md *raw, const char *top
 const char *sl_cli_raw_rack(const struct sl_cli_raw_md *raw, int32_t broker_id);
 void sl_cli_raw_free(struct sl_cli_raw_md *raw);
 
+struct sl_arena;
+
+/* One request of any API (req: its generated request struct) to the first
+ * bootstrap server, its response decoded into resp (the generated response
+ * struct, initialized here) with strings in arena. Same limits as above.
+ * 0, -ENOTSUP (not PLAINTEXT), -ETIMEDOUT, -EIO or -EPROTO; never prints. */
+int sl_cli_raw_call(const struct sl_cli_client *cl, int16_t api_key, int16_t version, const void *req, void *resp,
+                    struct sl_arena *arena);
+
 #endif

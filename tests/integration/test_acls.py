@@ -903,13 +903,34 @@ class TestCliAcls(SharedBroker):
         self.run_cli(0, "--remove", "--topic", "orders", "--force")
         self.assertEqual([a for a in raw_describe_acls(self.broker.port)[1] if a[1] == "orders"], [])
 
+    def test_transactional_id_acls(self):
+        # librdkafka 2.0 has no TRANSACTIONAL_ID: these go through Sluice's own codec
+        r = self.run_cli(0, "--add", "--allow-principal", "User:app", "--operation", "Write", "--operation", "Describe",
+                         "--transactional-id", "app-", "--resource-pattern-type", "prefixed", "--topic", "app-out")
+        self.assertIn("ResourcePattern(resourceType=TRANSACTIONAL_ID, name=app-, patternType=PREFIXED)", r.stdout)
+        self.assertEqual(sorted(a for a in raw_describe_acls(self.broker.port)[1] if a[0] == RES_TXN), [
+            (RES_TXN, "app-", PAT_PREFIXED, "User:app", "*", OP_WRITE, PERM_ALLOW),
+            (RES_TXN, "app-", PAT_PREFIXED, "User:app", "*", OP_DESCRIBE, PERM_ALLOW)])
+        r = self.run_cli(0, "--list")  # all resources: the transactional ids with their type
+        self.assertIn("ResourcePattern(resourceType=TRANSACTIONAL_ID, name=app-, patternType=PREFIXED)", r.stdout)
+        self.assertIn("ResourcePattern(resourceType=TOPIC, name=app-out, patternType=PREFIXED)", r.stdout)
+        self.assertNotIn("UNKNOWN", r.stdout)
+        r = self.run_cli(0, "--list", "--transactional-id", "app-1", "--resource-pattern-type", "match",
+                         "--output", "json")
+        self.assertEqual(len(json.loads(r.stdout)["acls"]), 2)
+        r = self.run_cli(0, "--remove", "--transactional-id", "app-", "--resource-pattern-type", "prefixed",
+                         "--operation", "Describe")
+        self.assertIn("operation=DESCRIBE", r.stdout)
+        self.assertEqual([a for a in raw_describe_acls(self.broker.port)[1] if a[0] == RES_TXN],
+                         [(RES_TXN, "app-", PAT_PREFIXED, "User:app", "*", OP_WRITE, PERM_ALLOW)])
+
     def test_usage_errors_exit_2(self):
         for args in (["--list", "--add"], ["--add", "--topic", "t"],
                      ["--add", "--allow-principal", "alice", "--topic", "t"],
                      ["--add", "--allow-principal", "User:a", "--operation", "Fly", "--topic", "t"],
                      ["--add", "--allow-principal", "User:a", "--operation", "Read", "--cluster"],
                      ["--add", "--allow-principal", "User:a", "--topic", "t", "--resource-pattern-type", "match"],
-                     ["--add", "--allow-principal", "User:a", "--transactional-id", "tx"],
+                     ["--add", "--allow-principal", "User:a", "--operation", "Read", "--transactional-id", "tx"],
                      ["--remove", "--allow-principal", "User:a"]):
             r = self.run_cli(2, *args)
             self.assertIn("sluice acls:", r.stderr)
