@@ -86,6 +86,13 @@ static bool strip(struct sl_call *call, void *arr, int32_t *n, size_t sz, size_t
 
 static void answer(struct sl_call *call) { sl_call_respond(call); }
 
+/* Out of memory while authorizing: never let the request through unchecked. */
+static bool fail_closed(struct sl_call *call)
+{
+    sl_call_close(call, "out of memory authorizing a group request");
+    return true;
+}
+
 static void group_post(struct sl_call *call);
 
 /* The record of stripped items lives in the call's authorization state. */
@@ -109,7 +116,7 @@ static bool offset_commit_pre(struct sl_call *call)
     bool group_ok = sl_authz_group(call, SL_ACL_OP_READ, req->GroupId);
     struct stripped *st = sl_arena_alloc(&call->req->arena, sizeof(*st));
     if (!st)
-        return false;
+        return fail_closed(call);
     if (!group_ok) {
         /* every partition fails: strip them all and answer now */
         st->items = req->Topics;
@@ -123,7 +130,7 @@ static bool offset_commit_pre(struct sl_call *call)
     } else if (!strip(call, req->Topics, &req->Topics_n, sizeof(*req->Topics),
                       offsetof(struct sl_OffsetCommitRequest_OffsetCommitRequestTopic, Name), SL_ACL_OP_READ,
                       SL_ACL_RES_TOPIC, st)) {
-        return false;
+        return fail_closed(call);
     }
     set_stripped(call, st);
     if (st->n == 0)
@@ -186,7 +193,7 @@ static bool offset_delete_pre(struct sl_call *call)
     if (!st || !strip(call, req->Topics, &req->Topics_n, sizeof(*req->Topics),
                       offsetof(struct sl_OffsetDeleteRequest_OffsetDeleteRequestTopic, Name), SL_ACL_OP_READ,
                       SL_ACL_RES_TOPIC, st))
-        return false;
+        return fail_closed(call);
     set_stripped(call, st);
     return false;
 }
@@ -231,7 +238,7 @@ static bool delete_groups_pre(struct sl_call *call)
     struct stripped *st = sl_arena_alloc(&call->req->arena, sizeof(*st));
     if (!st || !strip(call, req->GroupsNames, &req->GroupsNames_n, sizeof(*req->GroupsNames), 0, SL_ACL_OP_DELETE,
                       SL_ACL_RES_GROUP, st))
-        return false;
+        return fail_closed(call);
     set_stripped(call, st);
     if (st->n > 0 && req->GroupsNames_n == 0) {
         resp->Results_n = 0;

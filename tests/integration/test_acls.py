@@ -510,6 +510,12 @@ class TestEnforcement(unittest.TestCase):
         self.assertEqual(produce_errors(self.broker, "c-grp", 4), [])
         got, err = consume_group(self.broker, "c-grp", "g-denied", 4)
         self.assertEqual((got, err), ([], GROUP_AUTHORIZATION_FAILED))
+        # DESCRIBE finds the coordinator; joining still needs READ
+        self.grant(acl(RES_GROUP, "g-describe-only", OP_DESCRIBE))
+        got, err = consume_group(self.broker, "c-grp", "g-describe-only", 4)
+        self.assertEqual((got, err), ([], GROUP_AUTHORIZATION_FAILED))
+        self.assertEqual(raw_find_coordinator(self.broker.port, "g-describe-only"), 0)
+        self.assertEqual(raw_find_coordinator(self.broker.port, "g-denied"), GROUP_AUTHORIZATION_FAILED)
         self.grant(acl(RES_GROUP, "g-allowed", OP_READ))
         got, err = consume_group(self.broker, "c-grp", "g-allowed", 4)
         self.assertEqual((len(got), err), (4, None))
