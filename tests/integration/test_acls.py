@@ -251,6 +251,33 @@ def raw_metadata_all(port):
     return out
 
 
+def raw_metadata_ops(port, topics):
+    """Metadata v8 with authorized operations: ({topic: (error, ops)}, cluster ops)."""
+    body = array(topics, string) + int8(0) + int8(1) + int8(1)
+    resp = raw_request(port, METADATA, 8, body)
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    r.array(lambda r: (r.int32(), r.string(), r.int32(), r.string()))
+    r.string()
+    r.int32()
+    out = {}
+
+    def topic(r):
+        err, name = r.int16(), r.string()
+        r.bool()
+        r.array(lambda r: (r.int16(), r.int32(), r.int32(), r.int32(), r.array(lambda r: r.int32()),
+                           r.array(lambda r: r.int32()), r.array(lambda r: r.int32())))
+        out[name] = (err, r.int32())
+
+    r.array(topic)
+    return out, r.int32()
+
+
+def bits(*ops):
+    return sum(1 << o for o in ops)
+
+
 def transactional_batch():
     # attributes 0x10: transactional; producer id/epoch as a real one would send
     return d.encode_batch([(b"k", b"v")], attributes=0x10, producer_id=1000, producer_epoch=0, base_sequence=0)
@@ -563,6 +590,26 @@ class TestEnforcement(unittest.TestCase):
         self.assertEqual(md["m-hidden"][0], TOPIC_AUTHORIZATION_FAILED)
         self.assertEqual(md["m-nonexistent"][0], TOPIC_AUTHORIZATION_FAILED)
         self.assertEqual(md["m-visible"], (0, [0]))
+
+    def test_authorized_operations_in_metadata(self):
+        self.topic("ops-t")
+        self.grant(acl(RES_TOPIC, "ops-t", OP_READ), acl(RES_TOPIC, "ops-t", 11))
+        topics, cluster = raw_metadata_ops(self.broker.port, ["ops-t"])
+        self.assertEqual(topics["ops-t"], (0, bits(OP_READ, OP_DESCRIBE, 10, 11)))  # implied DESCRIBE(_CONFIGS)
+        self.assertEqual(cluster, bits(OP_ALTER, OP_DESCRIBE, OP_CREATE))  # what this class granted
+
+    def test_metadata_auto_creation_needs_create(self):
+        self.grant(acl(RES_TOPIC, "ac-", OP_DESCRIBE, pattern=PAT_PREFIXED),
+                   acl(RES_CLUSTER, "kafka-cluster", OP_CREATE, PERM_DENY))
+        try:
+            md = d.metadata(self.broker.port, ["ac-no"], allow_auto_create=True)
+            self.assertEqual(md["ac-no"][0], TOPIC_AUTHORIZATION_FAILED)
+            self.grant(acl(RES_TOPIC, "ac-yes", OP_CREATE))
+            d.wait_for(lambda: d.metadata(self.broker.port, ["ac-yes"], allow_auto_create=True)["ac-yes"] == (0, [0]),
+                       20, "auto-created topic ac-yes")
+        finally:
+            remove_acls(self, self.broker, [acl_filter(RES_CLUSTER, perm=PERM_DENY)])
+        self.assertNotIn("ac-no", raw_metadata_all(self.broker.port))
 
     def test_topic_creation_and_deletion_need_their_acls(self):
         # CREATE on the cluster (granted in this class) or on the topic; deny the cluster's
