@@ -26,7 +26,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataproto as d  # noqa: E402
 import harness  # noqa: E402
-from harness import Broker, Reader, array, int8, int16, int32, int64, raw_request, string  # noqa: E402
+from harness import TAGS_NONE, Broker, Reader, array, compact_array, compact_string, int8, int16, int32, int64, \
+    raw_request, string  # noqa: E402
 from test_data import SharedBroker, create_topic  # noqa: E402
 
 ANON = "User:ANONYMOUS"
@@ -272,6 +273,50 @@ def raw_metadata_ops(port, topics):
 
     r.array(topic)
     return out, r.int32()
+
+
+def raw_list_transactions(port):
+    """ListTransactions v0 (flexible): {transactional id: state}."""
+    resp = raw_request(port, 66, 0, compact_array([]) + compact_array([]) + TAGS_NONE, header_version=2)
+    r = Reader(resp)
+    r.int32()
+    r.tagged_fields()
+    r.int32()
+    assert r.int16() == 0
+    r.compact_array(lambda r: r.compact_string())
+    out = {}
+
+    def state(r):
+        tid, _, st = r.compact_string(), r.int64(), r.compact_string()
+        r.tagged_fields()
+        out[tid] = st
+
+    r.compact_array(state)
+    return out
+
+
+def raw_describe_transactions(port, ids):
+    """DescribeTransactions v0 (flexible): {transactional id: error}."""
+    resp = raw_request(port, 65, 0, compact_array(ids, compact_string) + TAGS_NONE, header_version=2)
+    r = Reader(resp)
+    r.int32()
+    r.tagged_fields()
+    r.int32()
+    out = {}
+
+    def state(r):
+        err, tid = r.int16(), r.compact_string()
+        r.compact_string()
+        r.int32()
+        r.int64()
+        r.int64()
+        r.int16()
+        r.compact_array(lambda r: (r.compact_string(), r.compact_array(lambda r: r.int32()), r.tagged_fields()))
+        r.tagged_fields()
+        out[tid] = err
+
+    r.compact_array(state)
+    return out
 
 
 def bits(*ops):
@@ -685,6 +730,24 @@ class TestEnforcement(unittest.TestCase):
         p.begin_transaction()
         p.produce("tx-topic", value=b"in-txn")
         p.commit_transaction(20)
+
+    def test_transactions_are_listed_and_described_only_with_describe(self):
+        from confluent_kafka import Producer
+        self.topic("lt-topic")
+        self.grant(acl(RES_TOPIC, "lt-topic", OP_WRITE), acl(RES_TXN, "lt-", OP_WRITE, pattern=PAT_PREFIXED))
+        for tid in ("lt-seen", "lt-hidden"):
+            p = Producer(client_conf(self.broker, **{"transactional.id": tid, "message.timeout.ms": 15000}))
+            p.init_transactions(20)
+            p.begin_transaction()
+            p.produce("lt-topic", value=tid.encode())
+            p.commit_transaction(20)
+        self.assertTrue({"lt-seen", "lt-hidden"} <= set(raw_list_transactions(self.broker.port)))
+        self.grant(acl(RES_TXN, "lt-hidden", OP_DESCRIBE, PERM_DENY))
+        listed = raw_list_transactions(self.broker.port)
+        self.assertIn("lt-seen", listed)
+        self.assertNotIn("lt-hidden", listed)
+        self.assertEqual(raw_describe_transactions(self.broker.port, ["lt-seen", "lt-hidden"]),
+                         {"lt-seen": 0, "lt-hidden": TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
 
     # -- groups --
 
