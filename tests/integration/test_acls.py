@@ -749,6 +749,26 @@ class TestEnforcement(unittest.TestCase):
         self.assertEqual(raw_describe_transactions(self.broker.port, ["lt-seen", "lt-hidden"]),
                          {"lt-seen": 0, "lt-hidden": TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
 
+    def test_kip848_heartbeat_and_describe(self):
+        import cgproto
+        self.topic("cg-topic")
+        hb = cgproto.heartbeat(self.broker.port, "cg-group", "cg-member-1", 0, topics=["cg-topic"], rebalance_ms=30000, owned={})
+        self.assertEqual(hb["error"], GROUP_AUTHORIZATION_FAILED)
+        self.grant(acl(RES_GROUP, "cg-group", OP_READ))
+        hb = cgproto.heartbeat(self.broker.port, "cg-group", "cg-member-1", 0, topics=["cg-topic"], rebalance_ms=30000, owned={})
+        self.assertEqual(hb["error"], TOPIC_AUTHORIZATION_FAILED)  # may not describe a subscribed topic
+        self.grant(acl(RES_TOPIC, "cg-topic", OP_READ))
+        self.assertEqual(raw_find_coordinator(self.broker.port, "cg-group"), 0)
+        hb = d.wait_for(lambda: (lambda h: h if h["error"] == 0 else None)(
+            cgproto.heartbeat(self.broker.port, "cg-group", "cg-member-1", 0, topics=["cg-topic"], rebalance_ms=30000, owned={})), 20,
+            "a member joined")
+        self.assertEqual(hb["error"], 0)
+        described = cgproto.describe(self.broker.port, ["cg-group"])
+        self.assertEqual(described["cg-group"]["error"], 0)
+        self.grant(acl(RES_GROUP, "cg-group", OP_DESCRIBE, PERM_DENY))
+        self.assertEqual(cgproto.describe(self.broker.port, ["cg-group"])["cg-group"]["error"],
+                         GROUP_AUTHORIZATION_FAILED)
+
     # -- groups --
 
     def test_list_groups_shows_only_describable_groups(self):
@@ -954,6 +974,48 @@ def init_producer_id(port, transactional_id=None, timeout_ms=60000):
     r.int32()
     r.int32()
     return r.int16(), r.int64(), r.int16()
+
+
+class TestNothingGranted(unittest.TestCase):
+    """The authorizer on and no ACL for User:ANONYMOUS: every API that needs one is refused."""
+
+    def test_everything_is_refused_by_default(self):
+        b = Broker({"authorizer.class.name": AUTHORIZER, "super.users": ANON}, name="acl-none")
+        try:
+            b.start()
+            self.assertEqual(d.create_topics(b.port, [("nt", 1, 1)])["nt"][0], 0)
+            b.overrides = [(k, v) for k, v in b.overrides if k != "super.users"]
+            b.restart()
+            self.assertEqual(d.produce(b.port, "nt", 0, d.encode_batch([(b"k", b"v")]))[0],
+                             TOPIC_AUTHORIZATION_FAILED)
+            self.assertEqual(d.fetch(b.port, "nt", 0, 0)[0], TOPIC_AUTHORIZATION_FAILED)
+            self.assertEqual(d.list_offsets(b.port, "nt", 0)[0], TOPIC_AUTHORIZATION_FAILED)
+            self.assertEqual(raw_metadata_all(b.port), {})
+            self.assertEqual(d.create_topics(b.port, [("nt2", 1, 1)])["nt2"][0], TOPIC_AUTHORIZATION_FAILED)
+            self.assertEqual(raw_find_coordinator(b.port, "g"), GROUP_AUTHORIZATION_FAILED)
+            self.assertEqual(init_producer_id(b.port)[0], CLUSTER_AUTHORIZATION_FAILED)
+            self.assertEqual(init_producer_id(b.port, "tx")[0], TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+            self.assertEqual(raw_describe_acls(b.port)[0], CLUSTER_AUTHORIZATION_FAILED)
+            self.assertEqual(raw_describe_log_dirs(b.port), 0)
+            self.assertEqual(raw_elect_leaders(b.port, "nt"), (CLUSTER_AUTHORIZATION_FAILED,
+                                                              [(0, CLUSTER_AUTHORIZATION_FAILED)]))
+            topics, cluster = raw_metadata_ops(b.port, ["nt"])
+            self.assertEqual((topics["nt"][0], cluster), (TOPIC_AUTHORIZATION_FAILED, 0))
+        finally:
+            b.cleanup()
+
+
+def raw_elect_leaders(port, topic):
+    """ElectLeaders v1 (preferred) of partition 0: (error, [(partition, error)])."""
+    body = int8(0) + array([topic], lambda t: string(t) + array([0], int32)) + int32(10000)
+    resp = raw_request(port, 43, 1, body)
+    r = Reader(resp)
+    r.int32()
+    r.int32()
+    err = r.int16()
+    parts = []
+    r.array(lambda r: (r.string(), r.array(lambda r: parts.append((r.int32(), r.int16(), r.string())))))
+    return err, [(p, e) for p, e, _ in parts]
 
 
 class TestAllowEveryoneIfNoAcl(SharedBroker):
