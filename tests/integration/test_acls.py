@@ -6,12 +6,12 @@ and consumers, kafka-python and raw requests prove the authorizer's rules
 (allow/deny per topic and group, prefixed patterns, hosts, DENY beats ALLOW,
 super.users, allow.everyone.if.no.acl.found, idempotent and transactional
 producers, a client Fetch posing as a replica - RELIABILITY.md rows
-CVE-2018-1288 and CVE-2018-17196).
+CVE-2018-1288 and CVE-2018-17196); `sluice acls` in kafka-acls.sh's layout.
 
 Until the broker authenticates clients every connection is User:ANONYMOUS, so
 the enforcement tests grant and refuse User:ANONYMOUS. Each client is built by
-client_conf()/kp_conf() for a principal, the one place to change when
-connections can be other principals.
+client_conf()/kp_conf() (aclproto.py) for a principal, the one place to
+change when connections can be other principals.
 
 Run: /usr/bin/python3 tests/integration/test_acls.py [TestClass[.test_name]]
 """
