@@ -77,12 +77,14 @@ bool sl_authz(struct sl_call *call, const struct sl_image *img, int8_t op, int8_
     struct sl_image *held = NULL;
     if (!img)
         img = held = sl_image_acquire();
-    bool ok = sl_acl_authorize(az, img ? img->acls : NULL, w.principal, w.host, op, resource_type, name);
+    bool ok =
+        sl_acl_authorize(az, img ? img->acls : NULL, w.principal, w.host, op, resource_type, name);
     sl_image_release(held);
     return ok;
 }
 
-bool sl_authz_topic(struct sl_call *call, const struct sl_image *img, int8_t op, struct sl_slice topic)
+bool sl_authz_topic(struct sl_call *call, const struct sl_image *img, int8_t op,
+                    struct sl_slice topic)
 {
     return sl_authz(call, img, op, SL_ACL_RES_TOPIC, topic);
 }
@@ -106,7 +108,8 @@ bool sl_authz_any(struct sl_call *call, int8_t op, int8_t resource_type)
     if (!who_of(call, &w))
         return false;
     struct sl_image *img = sl_image_acquire();
-    bool ok = sl_acl_authorize_any(az, img ? img->acls : NULL, w.principal, w.host, op, resource_type);
+    bool ok =
+        sl_acl_authorize_any(az, img ? img->acls : NULL, w.principal, w.host, op, resource_type);
     sl_image_release(img);
     return ok;
 }
@@ -126,8 +129,8 @@ int32_t sl_authz_ops(struct sl_call *call, const struct sl_image *img, int8_t re
         img = held = sl_image_acquire();
     int32_t ops = 0;
     for (int op = 0; op <= SL_ACL_OP_MAX; op++)
-        if ((supported & (1 << op)) &&
-            sl_acl_authorize(az, img ? img->acls : NULL, w.principal, w.host, (int8_t)op, resource_type, name))
+        if ((supported & (1 << op)) && sl_acl_authorize(az, img ? img->acls : NULL, w.principal,
+                                                        w.host, (int8_t)op, resource_type, name))
             ops |= 1 << op;
     sl_image_release(held);
     return ops;

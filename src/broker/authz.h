@@ -28,13 +28,17 @@ struct sl_image;
  * before the listeners start. */
 int sl_authz_setup(struct sl_broker *broker, char *err, size_t errlen);
 
-static inline bool sl_authz_enabled(const struct sl_call *call) { return call->broker->authz != NULL; }
+static inline bool sl_authz_enabled(const struct sl_call *call)
+{
+    return call->broker->authz != NULL;
+}
 
 /* The decision for one action. img: an image the caller holds, or NULL to
  * use the current one. */
 bool sl_authz(struct sl_call *call, const struct sl_image *img, int8_t op, int8_t resource_type,
               struct sl_slice name);
-bool sl_authz_topic(struct sl_call *call, const struct sl_image *img, int8_t op, struct sl_slice topic);
+bool sl_authz_topic(struct sl_call *call, const struct sl_image *img, int8_t op,
+                    struct sl_slice topic);
 bool sl_authz_group(struct sl_call *call, int8_t op, struct sl_slice group);
 bool sl_authz_cluster(struct sl_call *call, int8_t op);
 /* Kafka's authorizeByResourceType: op allowed on some resource of the type. */
@@ -47,9 +51,9 @@ int32_t sl_authz_ops(struct sl_call *call, const struct sl_image *img, int8_t re
 /* What the loop decided for a call whose work runs on another thread
  * (call->authz, in the call's arena). */
 struct sl_authz_state {
-    bool *denied;                        /* per request item, or NULL */
-    void (*post)(struct sl_call *call);  /* run on the loop just before the answer is encoded */
-    void *stripped;                      /* the post function's own record of refused items */
+    bool *denied;                       /* per request item, or NULL */
+    void (*post)(struct sl_call *call); /* run on the loop just before the answer is encoded */
+    void *stripped;                     /* the post function's own record of refused items */
 };
 
 /* The call's state, made on first use. NULL when out of memory. */

@@ -44,9 +44,9 @@
 
 /* What pre stripped, for post to put back. */
 struct stripped {
-    void *items;      /* the refused elements (request structs), in the arena */
+    void *items; /* the refused elements (request structs), in the arena */
     int32_t n;
-    int16_t err;      /* what they fail with */
+    int16_t err; /* what they fail with */
 };
 
 static bool topic_ok(struct sl_call *call, int8_t op, struct sl_slice name)
@@ -57,8 +57,8 @@ static bool topic_ok(struct sl_call *call, int8_t op, struct sl_slice name)
 /* Splits arr[0..*n) (elements of size sz, each starting with its name at
  * name_off) into allowed (kept in place, *n updated) and refused (copied
  * into st). rt: the resource type checked with op. false: out of memory. */
-static bool strip(struct sl_call *call, void *arr, int32_t *n, size_t sz, size_t name_off, int8_t op, int8_t rt,
-                  struct stripped *st)
+static bool strip(struct sl_call *call, void *arr, int32_t *n, size_t sz, size_t name_off,
+                  int8_t op, int8_t rt, struct stripped *st)
 {
     st->n = 0;
     st->items = NULL;
@@ -84,7 +84,10 @@ static bool strip(struct sl_call *call, void *arr, int32_t *n, size_t sz, size_t
     return true;
 }
 
-static void answer(struct sl_call *call) { sl_call_respond(call); }
+static void answer(struct sl_call *call)
+{
+    sl_call_respond(call);
+}
 
 /* Out of memory while authorizing: never let the request through unchecked. */
 static bool fail_closed(struct sl_call *call)
@@ -128,8 +131,8 @@ static bool offset_commit_pre(struct sl_call *call)
         answer(call);
         return true;
     } else if (!strip(call, req->Topics, &req->Topics_n, sizeof(*req->Topics),
-                      offsetof(struct sl_OffsetCommitRequest_OffsetCommitRequestTopic, Name), SL_ACL_OP_READ,
-                      SL_ACL_RES_TOPIC, st)) {
+                      offsetof(struct sl_OffsetCommitRequest_OffsetCommitRequestTopic, Name),
+                      SL_ACL_OP_READ, SL_ACL_RES_TOPIC, st)) {
         return fail_closed(call);
     }
     set_stripped(call, st);
@@ -165,7 +168,8 @@ static void offset_commit_post(struct sl_call *call)
         sl_OffsetCommitResponse_OffsetCommitResponseTopic_init(t);
         t->Name = denied[i].Name;
         int32_t np = denied[i].Partitions_n > 0 ? denied[i].Partitions_n : 0;
-        t->Partitions = sl_arena_alloc(&call->req->arena, sizeof(*t->Partitions) * (size_t)(np + 1));
+        t->Partitions =
+            sl_arena_alloc(&call->req->arena, sizeof(*t->Partitions) * (size_t)(np + 1));
         t->Partitions_n = t->Partitions ? np : 0;
         for (int32_t j = 0; j < t->Partitions_n; j++) {
             sl_OffsetCommitResponse_OffsetCommitResponsePartition_init(&t->Partitions[j]);
@@ -191,8 +195,8 @@ static bool offset_delete_pre(struct sl_call *call)
     }
     struct stripped *st = sl_arena_alloc(&call->req->arena, sizeof(*st));
     if (!st || !strip(call, req->Topics, &req->Topics_n, sizeof(*req->Topics),
-                      offsetof(struct sl_OffsetDeleteRequest_OffsetDeleteRequestTopic, Name), SL_ACL_OP_READ,
-                      SL_ACL_RES_TOPIC, st))
+                      offsetof(struct sl_OffsetDeleteRequest_OffsetDeleteRequestTopic, Name),
+                      SL_ACL_OP_READ, SL_ACL_RES_TOPIC, st))
         return fail_closed(call);
     set_stripped(call, st);
     return false;
@@ -217,7 +221,8 @@ static void offset_delete_post(struct sl_call *call)
         sl_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(t);
         t->Name = denied[i].Name;
         int32_t np = denied[i].Partitions_n > 0 ? denied[i].Partitions_n : 0;
-        t->Partitions = sl_arena_alloc(&call->req->arena, sizeof(*t->Partitions) * (size_t)(np + 1));
+        t->Partitions =
+            sl_arena_alloc(&call->req->arena, sizeof(*t->Partitions) * (size_t)(np + 1));
         t->Partitions_n = t->Partitions ? np : 0;
         for (int32_t j = 0; j < t->Partitions_n; j++) {
             sl_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(&t->Partitions[j]);
@@ -236,8 +241,8 @@ static bool delete_groups_pre(struct sl_call *call)
     struct sl_DeleteGroupsRequest *req = call->request;
     struct sl_DeleteGroupsResponse *resp = call->response;
     struct stripped *st = sl_arena_alloc(&call->req->arena, sizeof(*st));
-    if (!st || !strip(call, req->GroupsNames, &req->GroupsNames_n, sizeof(*req->GroupsNames), 0, SL_ACL_OP_DELETE,
-                      SL_ACL_RES_GROUP, st))
+    if (!st || !strip(call, req->GroupsNames, &req->GroupsNames_n, sizeof(*req->GroupsNames), 0,
+                      SL_ACL_OP_DELETE, SL_ACL_RES_GROUP, st))
         return fail_closed(call);
     set_stripped(call, st);
     if (st->n > 0 && req->GroupsNames_n == 0) {

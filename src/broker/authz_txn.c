@@ -63,30 +63,36 @@ static bool add_partitions_refuse(struct sl_call *call)
     }
     bool any = txn_denied;
     for (int32_t i = 0; i < nt; i++) {
-        topic_denied[i] = !sl_authz_topic(call, NULL, SL_ACL_OP_WRITE, req->V3AndBelowTopics[i].Name);
+        topic_denied[i] =
+            !sl_authz_topic(call, NULL, SL_ACL_OP_WRITE, req->V3AndBelowTopics[i].Name);
         any |= topic_denied[i];
     }
     if (!any)
         return false;
-    resp->ResultsByTopicV3AndBelow = sl_arena_alloc(a, sizeof(*resp->ResultsByTopicV3AndBelow) * (size_t)(nt + 1));
+    resp->ResultsByTopicV3AndBelow =
+        sl_arena_alloc(a, sizeof(*resp->ResultsByTopicV3AndBelow) * (size_t)(nt + 1));
     if (!resp->ResultsByTopicV3AndBelow) {
         sl_call_close(call, "out of memory authorizing AddPartitionsToTxn");
         return true;
     }
     resp->ResultsByTopicV3AndBelow_n = nt;
     for (int32_t i = 0; i < nt; i++) {
-        const struct sl_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic *t = &req->V3AndBelowTopics[i];
-        struct sl_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult *r = &resp->ResultsByTopicV3AndBelow[i];
+        const struct sl_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic *t =
+            &req->V3AndBelowTopics[i];
+        struct sl_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult *r =
+            &resp->ResultsByTopicV3AndBelow[i];
         sl_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult_init(r);
         r->Name = t->Name;
         int32_t np = t->Partitions_n > 0 ? t->Partitions_n : 0;
-        r->ResultsByPartition = sl_arena_alloc(a, sizeof(*r->ResultsByPartition) * (size_t)(np + 1));
+        r->ResultsByPartition =
+            sl_arena_alloc(a, sizeof(*r->ResultsByPartition) * (size_t)(np + 1));
         r->ResultsByPartition_n = r->ResultsByPartition ? np : 0;
-        int16_t err = txn_denied       ? TXN_DENIED
+        int16_t err = txn_denied        ? TXN_DENIED
                       : topic_denied[i] ? SL_KERR_TOPIC_AUTHORIZATION_FAILED
                                         : SL_KERR_OPERATION_NOT_ATTEMPTED;
         for (int32_t j = 0; j < r->ResultsByPartition_n; j++) {
-            sl_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(&r->ResultsByPartition[j]);
+            sl_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(
+                &r->ResultsByPartition[j]);
             r->ResultsByPartition[j].PartitionIndex = t->Partitions[j];
             r->ResultsByPartition[j].PartitionErrorCode = err;
         }

@@ -84,8 +84,9 @@ void sl_handle_CreateAcls(struct sl_call *call)
     }
     for (int32_t i = 0; i < n; i++) {
         const struct sl_CreateAclsRequest_AclCreation *c = &req->Creations[i];
-        op->acls[i] = (struct sl_acl_binding){c->ResourceType, c->ResourcePatternType, c->ResourceName,
-                                              c->Principal, c->Host, c->Operation, c->PermissionType};
+        op->acls[i] = (struct sl_acl_binding){
+            c->ResourceType, c->ResourcePatternType, c->ResourceName,  c->Principal,
+            c->Host,         c->Operation,           c->PermissionType};
     }
     sl_controller_submit(call->broker->ctl, create_acls_op, op);
 }
@@ -94,7 +95,8 @@ void sl_handle_CreateAcls(struct sl_call *call)
 
 static int cmp_resource(const void *x, const void *y)
 {
-    const struct sl_acl *a = *(const struct sl_acl *const *)x, *b = *(const struct sl_acl *const *)y;
+    const struct sl_acl *a = *(const struct sl_acl *const *)x,
+                        *b = *(const struct sl_acl *const *)y;
     if (a->resource_type != b->resource_type)
         return a->resource_type - b->resource_type;
     if (a->pattern_type != b->pattern_type)
@@ -119,8 +121,10 @@ void sl_handle_DescribeAcls(struct sl_call *call)
         sl_call_respond(call);
         return;
     }
-    struct sl_acl_binding f = {req->ResourceTypeFilter, req->PatternTypeFilter, req->ResourceNameFilter,
-                               req->PrincipalFilter, req->HostFilter, req->Operation, req->PermissionType};
+    struct sl_acl_binding f = {req->ResourceTypeFilter, req->PatternTypeFilter,
+                               req->ResourceNameFilter, req->PrincipalFilter,
+                               req->HostFilter,         req->Operation,
+                               req->PermissionType};
     const char *why = sl_acl_validate_filter(&f);
     if (why) {
         resp->ErrorCode = SL_KERR_INVALID_REQUEST;
@@ -144,7 +148,8 @@ void sl_handle_DescribeAcls(struct sl_call *call)
         size_t j = i;
         while (j < n && cmp_resource(&hits[i], &hits[j]) == 0)
             j++;
-        struct sl_DescribeAclsResponse_DescribeAclsResource *r = &resp->Resources[resp->Resources_n++];
+        struct sl_DescribeAclsResponse_DescribeAclsResource *r =
+            &resp->Resources[resp->Resources_n++];
         sl_DescribeAclsResponse_DescribeAclsResource_init(r);
         r->ResourceType = hits[i]->resource_type;
         r->PatternType = hits[i]->pattern_type;
@@ -194,7 +199,8 @@ static void delete_acls_op(struct sl_controller *ctl, void *arg)
         fr->ErrorCode = r->error;
         if (r->message)
             fr->ErrorMessage = sl_slice_cstr(r->message);
-        fr->MatchingAcls = sl_arena_alloc(a, sizeof(*fr->MatchingAcls) * (size_t)(r->matched_n + 1));
+        fr->MatchingAcls =
+            sl_arena_alloc(a, sizeof(*fr->MatchingAcls) * (size_t)(r->matched_n + 1));
         if (!fr->MatchingAcls) {
             fr->ErrorCode = SL_KERR_UNKNOWN_SERVER_ERROR;
             continue;
@@ -256,8 +262,9 @@ void sl_handle_DeleteAcls(struct sl_call *call)
     }
     for (int32_t i = 0; i < n; i++) {
         const struct sl_DeleteAclsRequest_DeleteAclsFilter *f = &req->Filters[i];
-        op->filters[i] = (struct sl_acl_binding){f->ResourceTypeFilter, f->PatternTypeFilter, f->ResourceNameFilter,
-                                                 f->PrincipalFilter, f->HostFilter, f->Operation, f->PermissionType};
+        op->filters[i] = (struct sl_acl_binding){
+            f->ResourceTypeFilter, f->PatternTypeFilter, f->ResourceNameFilter, f->PrincipalFilter,
+            f->HostFilter,         f->Operation,         f->PermissionType};
     }
     sl_controller_submit(call->broker->ctl, delete_acls_op, op);
 }

@@ -31,8 +31,9 @@ static const struct sl_cli_flag flags[] = {
     {"allow-host", SL_CLI_LIST, "HOST", "IP the allow principals connect from (default *)"},
     {"deny-host", SL_CLI_LIST, "HOST", "IP the deny principals connect from (default *)"},
     {"principal", SL_CLI_LIST, "PRINCIPAL", "--list: only ACLs of this principal"},
-    {"operation", SL_CLI_LIST, "OP", "Read, Write, Create, Delete, Alter, Describe, ClusterAction, "
-                                     "DescribeConfigs, AlterConfigs, IdempotentWrite, All (default All)"},
+    {"operation", SL_CLI_LIST, "OP",
+     "Read, Write, Create, Delete, Alter, Describe, ClusterAction, "
+     "DescribeConfigs, AlterConfigs, IdempotentWrite, All (default All)"},
     {"topic", SL_CLI_LIST, "NAME", "a topic resource (* for every topic)"},
     {"group", SL_CLI_LIST, "NAME", "a consumer group resource (* for every group)"},
     {"cluster", SL_CLI_FLAG, NULL, "the cluster resource"},
@@ -93,9 +94,13 @@ static void rows_push(struct rows *r, struct row x)
 
 static struct row row_of(const rd_kafka_AclBinding_t *b)
 {
-    return (struct row){(int8_t)rd_kafka_AclBinding_restype(b), (int8_t)rd_kafka_AclBinding_resource_pattern_type(b),
-                        (int8_t)rd_kafka_AclBinding_operation(b), (int8_t)rd_kafka_AclBinding_permission_type(b),
-                        rd_kafka_AclBinding_name(b), rd_kafka_AclBinding_principal(b), rd_kafka_AclBinding_host(b)};
+    return (struct row){(int8_t)rd_kafka_AclBinding_restype(b),
+                        (int8_t)rd_kafka_AclBinding_resource_pattern_type(b),
+                        (int8_t)rd_kafka_AclBinding_operation(b),
+                        (int8_t)rd_kafka_AclBinding_permission_type(b),
+                        rd_kafka_AclBinding_name(b),
+                        rd_kafka_AclBinding_principal(b),
+                        rd_kafka_AclBinding_host(b)};
 }
 
 static const char *str_of(struct sl_arena *a, struct sl_slice s)
@@ -124,7 +129,9 @@ static int resources(const struct sl_cli_args *args, struct resource *out, int *
     static const struct {
         const char *flag;
         int8_t type;
-    } kinds[] = {{"topic", SL_ACL_RES_TOPIC}, {"group", SL_ACL_RES_GROUP}, {"transactional-id", SL_ACL_RES_TRANSACTIONAL_ID}};
+    } kinds[] = {{"topic", SL_ACL_RES_TOPIC},
+                 {"group", SL_ACL_RES_GROUP},
+                 {"transactional-id", SL_ACL_RES_TRANSACTIONAL_ID}};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         int pos = 0;
         const char *v;
@@ -204,7 +211,8 @@ static void json_row(const struct row *r)
     sl_cli_jstr(stdout, r->principal, -1);
     printf(",\"host\":");
     sl_cli_jstr(stdout, r->host, -1);
-    printf(",\"operation\":\"%s\",\"permissionType\":\"%s\"}", sl_acl_op_name(r->op), sl_acl_perm_name(r->perm));
+    printf(",\"operation\":\"%s\",\"permissionType\":\"%s\"}", sl_acl_op_name(r->op),
+           sl_acl_perm_name(r->perm));
 }
 
 static bool same_resource(const struct row *a, const struct row *b)
@@ -214,7 +222,8 @@ static bool same_resource(const struct row *a, const struct row *b)
 
 /* Rows grouped by resource pattern, as kafka-acls.sh prints them; or JSON
  * objects (comma-separated after the first when *first is false). */
-static void print_rows(const struct sl_cli_args *args, const struct row *v, size_t n, const char *heading, bool *first)
+static void print_rows(const struct sl_cli_args *args, const struct row *v, size_t n,
+                       const char *heading, bool *first)
 {
     if (sl_cli_json(args)) {
         for (size_t i = 0; i < n; i++) {
@@ -244,27 +253,29 @@ static void print_rows(const struct sl_cli_args *args, const struct row *v, size
 
 /* Every (principal, host, operation) of the command line for one resource.
  * filter: hosts default to NULL (any) instead of "*". */
-static int entries(const struct sl_cli_args *args, const struct resource *res, int8_t pt, const int8_t *ops, int nops,
-                   bool filter, struct rows *out)
+static int entries(const struct sl_cli_args *args, const struct resource *res, int8_t pt,
+                   const int8_t *ops, int nops, bool filter, struct rows *out)
 {
     static const struct {
         const char *principal_flag, *host_flag;
         int8_t perm;
-    } sides[2] = {{"allow-principal", "allow-host", SL_ACL_PERM_ALLOW}, {"deny-principal", "deny-host", SL_ACL_PERM_DENY}};
+    } sides[2] = {{"allow-principal", "allow-host", SL_ACL_PERM_ALLOW},
+                  {"deny-principal", "deny-host", SL_ACL_PERM_DENY}};
     for (int s = 0; s < 2; s++) {
         int ppos = 0;
         const char *principal;
         while ((principal = sl_cli_next(args, sides[s].principal_flag, &ppos))) {
             if (!strchr(principal, ':') || principal[0] == ':') {
-                return sl_cli_usage(args, "principal '%s' must be Type:name, e.g. User:alice", principal);
+                return sl_cli_usage(args, "principal '%s' must be Type:name, e.g. User:alice",
+                                    principal);
             }
             int hpos = 0;
             const char *host = sl_cli_next(args, sides[s].host_flag, &hpos);
             const char *first_host = host;
             do {
                 for (int o = 0; o < nops; o++) {
-                    rows_push(out, (struct row){res->type, pt, ops[o], sides[s].perm, res->name, principal,
-                                                host ? host : (filter ? NULL : "*")});
+                    rows_push(out, (struct row){res->type, pt, ops[o], sides[s].perm, res->name,
+                                                principal, host ? host : (filter ? NULL : "*")});
                 }
             } while (first_host && (host = sl_cli_next(args, sides[s].host_flag, &hpos)));
         }
@@ -272,7 +283,8 @@ static int entries(const struct sl_cli_args *args, const struct resource *res, i
     return 0;
 }
 
-static int check_ops_for(const struct sl_cli_args *args, const struct resource *r, const int8_t *ops, int nops)
+static int check_ops_for(const struct sl_cli_args *args, const struct resource *r,
+                         const int8_t *ops, int nops)
 {
     for (int o = 0; o < nops; o++) {
         if (ops[o] != SL_ACL_OP_ALL && !(sl_acl_supported_ops(r->type) & (1 << ops[o]))) {
@@ -283,31 +295,37 @@ static int check_ops_for(const struct sl_cli_args *args, const struct resource *
     return 0;
 }
 
-static rd_kafka_AclBinding_t *binding_of(const struct row *r, bool filter, char *errstr, size_t errsz)
+static rd_kafka_AclBinding_t *binding_of(const struct row *r, bool filter, char *errstr,
+                                         size_t errsz)
 {
-    return filter ? rd_kafka_AclBindingFilter_new((rd_kafka_ResourceType_t)r->rt, r->name,
-                                                  (rd_kafka_ResourcePatternType_t)r->pt, r->principal, r->host,
-                                                  (rd_kafka_AclOperation_t)r->op,
-                                                  (rd_kafka_AclPermissionType_t)r->perm, errstr, errsz)
-                  : rd_kafka_AclBinding_new((rd_kafka_ResourceType_t)r->rt, r->name,
-                                            (rd_kafka_ResourcePatternType_t)r->pt, r->principal, r->host,
-                                            (rd_kafka_AclOperation_t)r->op, (rd_kafka_AclPermissionType_t)r->perm,
-                                            errstr, errsz);
+    return filter
+               ? rd_kafka_AclBindingFilter_new((rd_kafka_ResourceType_t)r->rt, r->name,
+                                               (rd_kafka_ResourcePatternType_t)r->pt, r->principal,
+                                               r->host, (rd_kafka_AclOperation_t)r->op,
+                                               (rd_kafka_AclPermissionType_t)r->perm, errstr, errsz)
+               : rd_kafka_AclBinding_new((rd_kafka_ResourceType_t)r->rt, r->name,
+                                         (rd_kafka_ResourcePatternType_t)r->pt, r->principal,
+                                         r->host, (rd_kafka_AclOperation_t)r->op,
+                                         (rd_kafka_AclPermissionType_t)r->perm, errstr, errsz);
 }
 
 static int raw_failed(int rc, const char *what)
 {
     if (rc == -ENOTSUP) {
-        return sl_cli_fail("%s: transactional-id ACLs need a PLAINTEXT listener here (librdkafka 2.0 cannot "
-                           "express them); use kafka-acls.sh on other listeners", what);
+        return sl_cli_fail(
+            "%s: transactional-id ACLs need a PLAINTEXT listener here (librdkafka 2.0 cannot "
+            "express them); use kafka-acls.sh on other listeners",
+            what);
     }
-    return sl_cli_fail("%s: %s", what, rc == -ETIMEDOUT ? "no answer within the timeout" : "the request failed");
+    return sl_cli_fail("%s: %s", what,
+                       rc == -ETIMEDOUT ? "no answer within the timeout" : "the request failed");
 }
 
 static int acl_failed(const char *what, const struct row *r, const char *why)
 {
-    return sl_cli_fail("%s (principal=%s, host=%s, operation=%s) on %s %s: %s", what, r->principal, r->host,
-                       sl_acl_op_name(r->op), sl_acl_resource_type_name(r->rt), r->name, why);
+    return sl_cli_fail("%s (principal=%s, host=%s, operation=%s) on %s %s: %s", what, r->principal,
+                       r->host, sl_acl_op_name(r->op), sl_acl_resource_type_name(r->rt), r->name,
+                       why);
 }
 
 /* ---- the two paths: CreateAcls, DescribeAcls, DeleteAcls ---------------------------- */
@@ -326,9 +344,14 @@ static int create_rows(struct sl_cli_client *cl, const struct row *v, size_t n, 
         req.Creations_n = (int32_t)n;
         for (size_t i = 0; req.Creations && i < n; i++) {
             sl_CreateAclsRequest_AclCreation_init(&req.Creations[i]);
-            req.Creations[i] = (struct sl_CreateAclsRequest_AclCreation){
-                v[i].rt, sl_slice_cstr(v[i].name), v[i].pt, sl_slice_cstr(v[i].principal), sl_slice_cstr(v[i].host),
-                v[i].op, v[i].perm};
+            req.Creations[i] =
+                (struct sl_CreateAclsRequest_AclCreation){v[i].rt,
+                                                          sl_slice_cstr(v[i].name),
+                                                          v[i].pt,
+                                                          sl_slice_cstr(v[i].principal),
+                                                          sl_slice_cstr(v[i].host),
+                                                          v[i].op,
+                                                          v[i].perm};
         }
         int r = req.Creations ? sl_cli_raw_call(cl, 30, 1, &req, &resp, &a) : -ENOMEM;
         if (r < 0) {
@@ -339,8 +362,9 @@ static int create_rows(struct sl_cli_client *cl, const struct row *v, size_t n, 
                 char msg[512], buf[256];
                 snprintf(msg, sizeof(msg), "%.*s", SL_SLICE_FMT(resp.Results[i].ErrorMessage));
                 rc = acl_failed("cannot add the ACL", &v[i],
-                                *msg ? msg : sl_cli_errstr((rd_kafka_resp_err_t)resp.Results[i].ErrorCode, buf,
-                                                          sizeof(buf)));
+                                *msg ? msg
+                                     : sl_cli_errstr((rd_kafka_resp_err_t)resp.Results[i].ErrorCode,
+                                                     buf, sizeof(buf)));
             }
         }
         sl_arena_fini(&a);
@@ -385,8 +409,8 @@ static int create_rows(struct sl_cli_client *cl, const struct row *v, size_t n, 
 
 /* Describes (remove false) or deletes the ACLs matching filters; prints what
  * matched. 0 or SL_CLI_FAIL after printing why. */
-static int match_rows(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct row *f, size_t n,
-                      bool remove, bool raw, bool *first, size_t *unknown)
+static int match_rows(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct row *f,
+                      size_t n, bool remove, bool raw, bool *first, size_t *unknown)
 {
     const char *what = remove ? "cannot remove the ACLs" : "cannot list the ACLs";
     const char *heading = remove ? "Removed ACLs for resource" : "Current ACLs for resource";
@@ -402,48 +426,65 @@ static int match_rows(struct sl_cli_client *cl, const struct sl_cli_args *args, 
             req.Filters = sl_arena_alloc(&a, sizeof(*req.Filters) * n);
             req.Filters_n = (int32_t)n;
             for (size_t i = 0; req.Filters && i < n; i++) {
-                req.Filters[i] = (struct sl_DeleteAclsRequest_DeleteAclsFilter){
-                    f[i].rt, sl_slice_cstr(f[i].name), f[i].pt, sl_slice_cstr(f[i].principal),
-                    sl_slice_cstr(f[i].host), f[i].op, f[i].perm};
+                req.Filters[i] =
+                    (struct sl_DeleteAclsRequest_DeleteAclsFilter){f[i].rt,
+                                                                   sl_slice_cstr(f[i].name),
+                                                                   f[i].pt,
+                                                                   sl_slice_cstr(f[i].principal),
+                                                                   sl_slice_cstr(f[i].host),
+                                                                   f[i].op,
+                                                                   f[i].perm};
             }
             int r = req.Filters ? sl_cli_raw_call(cl, 31, 1, &req, &resp, &a) : -ENOMEM;
             if (r < 0) {
                 rc = raw_failed(r, what);
             }
             for (int32_t i = 0; r == 0 && rc == 0 && i < resp.FilterResults_n; i++) {
-                const struct sl_DeleteAclsResponse_DeleteAclsFilterResult *fr = &resp.FilterResults[i];
+                const struct sl_DeleteAclsResponse_DeleteAclsFilterResult *fr =
+                    &resp.FilterResults[i];
                 if (fr->ErrorCode) {
                     char buf[256];
-                    rc = sl_cli_fail("%s: %s", what, sl_cli_errstr((rd_kafka_resp_err_t)fr->ErrorCode, buf, sizeof(buf)));
+                    rc = sl_cli_fail(
+                        "%s: %s", what,
+                        sl_cli_errstr((rd_kafka_resp_err_t)fr->ErrorCode, buf, sizeof(buf)));
                     break;
                 }
                 for (int32_t k = 0; k < fr->MatchingAcls_n; k++) {
-                    const struct sl_DeleteAclsResponse_DeleteAclsMatchingAcl *m = &fr->MatchingAcls[k];
-                    rows_push(&got, (struct row){m->ResourceType, m->PatternType, m->Operation, m->PermissionType,
-                                                 str_of(&a, m->ResourceName), str_of(&a, m->Principal),
-                                                 str_of(&a, m->Host)});
+                    const struct sl_DeleteAclsResponse_DeleteAclsMatchingAcl *m =
+                        &fr->MatchingAcls[k];
+                    rows_push(&got, (struct row){m->ResourceType, m->PatternType, m->Operation,
+                                                 m->PermissionType, str_of(&a, m->ResourceName),
+                                                 str_of(&a, m->Principal), str_of(&a, m->Host)});
                 }
             }
         } else {
             for (size_t i = 0; i < n && rc == 0; i++) {
-                struct sl_DescribeAclsRequest req = {f[i].rt, sl_slice_cstr(f[i].name), f[i].pt,
-                                                     sl_slice_cstr(f[i].principal), sl_slice_cstr(f[i].host),
-                                                     f[i].op, f[i].perm};
+                struct sl_DescribeAclsRequest req = {f[i].rt,
+                                                     sl_slice_cstr(f[i].name),
+                                                     f[i].pt,
+                                                     sl_slice_cstr(f[i].principal),
+                                                     sl_slice_cstr(f[i].host),
+                                                     f[i].op,
+                                                     f[i].perm};
                 struct sl_DescribeAclsResponse resp;
                 int r = sl_cli_raw_call(cl, 29, 1, &req, &resp, &a);
                 if (r < 0) {
                     rc = raw_failed(r, what);
                 } else if (resp.ErrorCode) {
                     char buf[256];
-                    rc = sl_cli_fail("%s: %s", what, sl_cli_errstr((rd_kafka_resp_err_t)resp.ErrorCode, buf, sizeof(buf)));
+                    rc = sl_cli_fail(
+                        "%s: %s", what,
+                        sl_cli_errstr((rd_kafka_resp_err_t)resp.ErrorCode, buf, sizeof(buf)));
                 }
                 for (int32_t k = 0; rc == 0 && k < resp.Resources_n; k++) {
-                    const struct sl_DescribeAclsResponse_DescribeAclsResource *res = &resp.Resources[k];
+                    const struct sl_DescribeAclsResponse_DescribeAclsResource *res =
+                        &resp.Resources[k];
                     for (int32_t j = 0; j < res->Acls_n; j++) {
                         const struct sl_DescribeAclsResponse_AclDescription *d = &res->Acls[j];
-                        rows_push(&got, (struct row){res->ResourceType, res->PatternType, d->Operation,
-                                                     d->PermissionType, str_of(&a, res->ResourceName),
-                                                     str_of(&a, d->Principal), str_of(&a, d->Host)});
+                        rows_push(&got,
+                                  (struct row){res->ResourceType, res->PatternType, d->Operation,
+                                               d->PermissionType, str_of(&a, res->ResourceName),
+                                               str_of(&a, d->Principal), str_of(&a, d->Host)});
                     }
                 }
             }
@@ -467,8 +508,8 @@ static int match_rows(struct sl_cli_client *cl, const struct sl_cli_args *args, 
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(cl->rk);
     for (size_t i = 0; rc == 0 && i < (remove ? 1 : n); i++) {
-        rd_kafka_AdminOptions_t *o =
-            sl_cli_admin_options(cl, remove ? RD_KAFKA_ADMIN_OP_DELETEACLS : RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
+        rd_kafka_AdminOptions_t *o = sl_cli_admin_options(
+            cl, remove ? RD_KAFKA_ADMIN_OP_DELETEACLS : RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
         if (remove) {
             rd_kafka_DeleteAcls(cl->rk, filters, n, o, q);
         } else {
@@ -488,7 +529,8 @@ static int match_rows(struct sl_cli_client *cl, const struct sl_cli_args *args, 
                     break;
                 }
                 size_t nm;
-                const rd_kafka_AclBinding_t **m = rd_kafka_DeleteAcls_result_response_matching_acls(rr[k], &nm);
+                const rd_kafka_AclBinding_t **m =
+                    rd_kafka_DeleteAcls_result_response_matching_acls(rr[k], &nm);
                 for (size_t j = 0; j < nm; j++) {
                     rows_push(&got, row_of(m[j]));
                 }
@@ -536,11 +578,13 @@ static int split(const struct rows *all, struct rows *lib, struct rows *raw)
 
 /* ---- the actions --------------------------------------------------------------------- */
 
-static int add(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct resource *res, int nres)
+static int add(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct resource *res,
+               int nres)
 {
     int8_t ops[16], pt;
     int nops, rc;
-    if ((rc = operations(args, SL_ACL_OP_ALL, ops, &nops)) || (rc = pattern_type(args, false, true, &pt))) {
+    if ((rc = operations(args, SL_ACL_OP_ALL, ops, &nops)) ||
+        (rc = pattern_type(args, false, true, &pt))) {
         return rc;
     }
     struct rows all = {0}, lib = {0}, raw = {0};
@@ -577,7 +621,8 @@ static int add(struct sl_cli_client *cl, const struct sl_cli_args *args, const s
     return rc;
 }
 
-static int list(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct resource *res, int nres)
+static int list(struct sl_cli_client *cl, const struct sl_cli_args *args,
+                const struct resource *res, int nres)
 {
     int8_t pt;
     int rc = pattern_type(args, true, nres > 0, &pt);
@@ -593,7 +638,8 @@ static int list(struct sl_cli_client *cl, const struct sl_cli_args *args, const 
     const char *principal = sl_cli_next(args, "principal", &ppos);
     struct rows all = {0}, lib = {0}, raw = {0};
     for (int i = 0; i < nres; i++) {
-        rows_push(&all, (struct row){res[i].type, pt, SL_ACL_OP_ANY, SL_ACL_PERM_ANY, res[i].name, principal, NULL});
+        rows_push(&all, (struct row){res[i].type, pt, SL_ACL_OP_ANY, SL_ACL_PERM_ANY, res[i].name,
+                                     principal, NULL});
     }
     split(&all, &lib, &raw);
     bool first = true;
@@ -626,14 +672,17 @@ static int list(struct sl_cli_client *cl, const struct sl_cli_args *args, const 
     return rc;
 }
 
-static int remove_acls(struct sl_cli_client *cl, const struct sl_cli_args *args, const struct resource *res, int nres)
+static int remove_acls(struct sl_cli_client *cl, const struct sl_cli_args *args,
+                       const struct resource *res, int nres)
 {
     if (nres == 0) {
-        return sl_cli_usage(args, "--remove needs a resource: --topic, --group, --transactional-id or --cluster");
+        return sl_cli_usage(
+            args, "--remove needs a resource: --topic, --group, --transactional-id or --cluster");
     }
     int8_t ops[16], pt;
     int nops, rc;
-    if ((rc = operations(args, SL_ACL_OP_ANY, ops, &nops)) || (rc = pattern_type(args, true, true, &pt))) {
+    if ((rc = operations(args, SL_ACL_OP_ANY, ops, &nops)) ||
+        (rc = pattern_type(args, true, true, &pt))) {
         return rc;
     }
     struct rows all = {0}, lib = {0}, raw = {0};
@@ -645,7 +694,8 @@ static int remove_acls(struct sl_cli_client *cl, const struct sl_cli_args *args,
         }
         /* no principal: every ACL of the resource (for the given operations) */
         for (int o = 0; o < nops; o++) {
-            rows_push(&all, (struct row){res[i].type, pt, ops[o], SL_ACL_PERM_ANY, res[i].name, NULL, NULL});
+            rows_push(&all, (struct row){res[i].type, pt, ops[o], SL_ACL_PERM_ANY, res[i].name,
+                                         NULL, NULL});
         }
     }
     if (rc == 0) {
@@ -677,7 +727,8 @@ int sl_cli_acls(int argc, char **argv)
     if (rc != SL_CLI_CONTINUE) {
         goto out;
     }
-    int actions = sl_cli_has(&args, "add") + sl_cli_has(&args, "remove") + sl_cli_has(&args, "list");
+    int actions =
+        sl_cli_has(&args, "add") + sl_cli_has(&args, "remove") + sl_cli_has(&args, "list");
     if (actions != 1) {
         rc = sl_cli_usage(&args, "give one of --add, --remove or --list");
         goto out;
@@ -688,11 +739,13 @@ int sl_cli_acls(int argc, char **argv)
         goto out;
     }
     if (sl_cli_has(&args, "add") && nres == 0) {
-        rc = sl_cli_usage(&args, "--add needs a resource: --topic, --group, --transactional-id or --cluster");
+        rc = sl_cli_usage(
+            &args, "--add needs a resource: --topic, --group, --transactional-id or --cluster");
         goto out;
     }
     rd_kafka_conf_t *conf = sl_cli_conf_new(&args, &rc);
-    struct sl_cli_client *cl = conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, true, &rc) : NULL;
+    struct sl_cli_client *cl =
+        conf ? sl_cli_client_new(&args, RD_KAFKA_PRODUCER, conf, true, &rc) : NULL;
     if (cl) {
         if (sl_cli_has(&args, "add")) {
             rc = add(cl, &args, res, nres);

@@ -23,8 +23,9 @@ int sl_meta_apply_acl(struct sl_image_builder *b, const void *r, int64_t offset)
 {
     (void)offset;
     const struct sl_AccessControlEntryRecord *rec = r;
-    struct sl_acl_binding bind = {rec->ResourceType, rec->PatternType, rec->ResourceName, rec->Principal,
-                                  rec->Host, rec->Operation, rec->PermissionType};
+    struct sl_acl_binding bind = {rec->ResourceType,  rec->PatternType, rec->ResourceName,
+                                  rec->Principal,     rec->Host,        rec->Operation,
+                                  rec->PermissionType};
     int rc = sl_acl_set_add(sl_image_builder_acls(b), &rec->Id, &bind);
     return rc == -EEXIST ? -EINVAL : rc;
 }
@@ -39,13 +40,14 @@ int sl_meta_apply_remove_acl(struct sl_image_builder *b, const void *r, int64_t 
 
 static bool binding_eq(const struct sl_acl_binding *a, const struct sl_acl_binding *b)
 {
-    return a->resource_type == b->resource_type && a->pattern_type == b->pattern_type && a->op == b->op &&
-           a->perm == b->perm && sl_slice_eq(a->name, b->name) && sl_slice_eq(a->principal, b->principal) &&
-           sl_slice_eq(a->host, b->host);
+    return a->resource_type == b->resource_type && a->pattern_type == b->pattern_type &&
+           a->op == b->op && a->perm == b->perm && sl_slice_eq(a->name, b->name) &&
+           sl_slice_eq(a->principal, b->principal) && sl_slice_eq(a->host, b->host);
 }
 
 /* A fresh id: not zero and not in use (Kafka retries the same way). */
-static void new_id(const struct sl_acl_set *s, const struct sl_uuid *taken, int32_t taken_n, struct sl_uuid *id)
+static void new_id(const struct sl_acl_set *s, const struct sl_uuid *taken, int32_t taken_n,
+                   struct sl_uuid *id)
 {
     for (;;) {
         sl_uuid_random(id);
@@ -108,7 +110,8 @@ void sl_ctl_create_acls(struct sl_controller *ctl, const struct sl_acl_binding *
         SL_ERROR("meta", "CreateAcls: cannot write %d ACL record(s): %s", nrec, strerror(-rc));
         for (int32_t i = 0; i < n; i++)
             if (rec_of[i] >= 0)
-                res[i] = (struct sl_acl_result){SL_KERR_UNKNOWN_SERVER_ERROR, "The ACL could not be stored."};
+                res[i] = (struct sl_acl_result){SL_KERR_UNKNOWN_SERVER_ERROR,
+                                                "The ACL could not be stored."};
     } else if (nrec > 0) {
         SL_INFO("meta", "CreateAcls: %d ACL(s) added", nrec);
     }

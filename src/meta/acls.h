@@ -18,8 +18,8 @@ int sl_meta_apply_acl(struct sl_image_builder *b, const void *rec, int64_t offse
 int sl_meta_apply_remove_acl(struct sl_image_builder *b, const void *rec, int64_t offset);
 
 struct sl_acl_result {
-    int16_t error;          /* Kafka error code */
-    const char *message;    /* static text when error != 0 */
+    int16_t error;       /* Kafka error code */
+    const char *message; /* static text when error != 0 */
 };
 
 /* Creates ACLs: each is validated (INVALID_REQUEST and the reason), an ACL

@@ -21,21 +21,45 @@
 
 /* --- names ------------------------------------------------------------ */
 
-static const char *const res_names[] = {"UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER",
-                                        "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"};
+static const char *const res_names[] = {
+    "UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"};
 static const char *const pat_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
-static const char *const op_names[] = {"UNKNOWN", "ANY", "ALL", "READ", "WRITE", "CREATE", "DELETE",
-                                       "ALTER", "DESCRIBE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS",
-                                       "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "CREATE_TOKENS",
+static const char *const op_names[] = {"UNKNOWN",
+                                       "ANY",
+                                       "ALL",
+                                       "READ",
+                                       "WRITE",
+                                       "CREATE",
+                                       "DELETE",
+                                       "ALTER",
+                                       "DESCRIBE",
+                                       "CLUSTER_ACTION",
+                                       "DESCRIBE_CONFIGS",
+                                       "ALTER_CONFIGS",
+                                       "IDEMPOTENT_WRITE",
+                                       "CREATE_TOKENS",
                                        "DESCRIBE_TOKENS"};
 static const char *const perm_names[] = {"UNKNOWN", "ANY", "DENY", "ALLOW"};
 
-#define NAME_OF(table, v) ((v) >= 0 && (size_t)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "UNKNOWN")
+#define NAME_OF(table, v)                                                                          \
+    ((v) >= 0 && (size_t)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "UNKNOWN")
 
-const char *sl_acl_resource_type_name(int8_t type) { return NAME_OF(res_names, type); }
-const char *sl_acl_pattern_type_name(int8_t type) { return NAME_OF(pat_names, type); }
-const char *sl_acl_op_name(int8_t op) { return NAME_OF(op_names, op); }
-const char *sl_acl_perm_name(int8_t perm) { return NAME_OF(perm_names, perm); }
+const char *sl_acl_resource_type_name(int8_t type)
+{
+    return NAME_OF(res_names, type);
+}
+const char *sl_acl_pattern_type_name(int8_t type)
+{
+    return NAME_OF(pat_names, type);
+}
+const char *sl_acl_op_name(int8_t op)
+{
+    return NAME_OF(op_names, op);
+}
+const char *sl_acl_perm_name(int8_t perm)
+{
+    return NAME_OF(perm_names, perm);
+}
 
 /* Case-insensitive, underscores optional on either side: "ClusterAction"
  * equals "CLUSTER_ACTION". */
@@ -66,14 +90,29 @@ static int parse_in(const char *const *table, int n, const char *s)
 }
 
 #define PARSE(table, s) parse_in(table, (int)(sizeof(table) / sizeof(table[0])), s)
-int sl_acl_resource_type_parse(const char *s) { return PARSE(res_names, s); }
-int sl_acl_pattern_type_parse(const char *s) { return PARSE(pat_names, s); }
-int sl_acl_op_parse(const char *s) { return PARSE(op_names, s); }
-int sl_acl_perm_parse(const char *s) { return PARSE(perm_names, s); }
+int sl_acl_resource_type_parse(const char *s)
+{
+    return PARSE(res_names, s);
+}
+int sl_acl_pattern_type_parse(const char *s)
+{
+    return PARSE(pat_names, s);
+}
+int sl_acl_op_parse(const char *s)
+{
+    return PARSE(op_names, s);
+}
+int sl_acl_perm_parse(const char *s)
+{
+    return PARSE(perm_names, s);
+}
 
 /* --- validation and filters ------------------------------------------ */
 
-static bool slice_is(struct sl_slice s, const char *c) { return s.p && sl_slice_eq_cstr(s, c); }
+static bool slice_is(struct sl_slice s, const char *c)
+{
+    return s.p && sl_slice_eq_cstr(s, c);
+}
 
 const char *sl_acl_validate_binding(const struct sl_acl_binding *b)
 {
@@ -110,7 +149,10 @@ const char *sl_acl_validate_filter(const struct sl_acl_binding *f)
     return NULL;
 }
 
-static bool slice_eq_str(struct sl_slice s, const char *c) { return sl_slice_eq_cstr(s, c); }
+static bool slice_eq_str(struct sl_slice s, const char *c)
+{
+    return sl_slice_eq_cstr(s, c);
+}
 
 static bool starts_with(struct sl_slice s, const char *prefix)
 {
@@ -167,8 +209,8 @@ int32_t sl_acl_supported_ops(int8_t resource_type)
     case SL_ACL_RES_GROUP:
         return OPBIT(READ) | OPBIT(DESCRIBE) | OPBIT(DELETE);
     case SL_ACL_RES_CLUSTER:
-        return OPBIT(CREATE) | OPBIT(CLUSTER_ACTION) | OPBIT(DESCRIBE_CONFIGS) | OPBIT(ALTER_CONFIGS) |
-               OPBIT(IDEMPOTENT_WRITE) | OPBIT(ALTER) | OPBIT(DESCRIBE);
+        return OPBIT(CREATE) | OPBIT(CLUSTER_ACTION) | OPBIT(DESCRIBE_CONFIGS) |
+               OPBIT(ALTER_CONFIGS) | OPBIT(IDEMPOTENT_WRITE) | OPBIT(ALTER) | OPBIT(DESCRIBE);
     case SL_ACL_RES_TRANSACTIONAL_ID:
         return OPBIT(DESCRIBE) | OPBIT(WRITE);
     case SL_ACL_RES_DELEGATION_TOKEN:
@@ -183,25 +225,25 @@ int32_t sl_acl_supported_ops(int8_t resource_type)
 /* --- the set ----------------------------------------------------------- */
 
 struct group {
-    struct group *next;      /* hash chain */
+    struct group *next; /* hash chain */
     uint64_t hash;
     int8_t resource_type, pattern_type;
     size_t name_len;
-    const char *name;        /* borrowed from acls[0] and kept equal across them */
+    const char *name; /* borrowed from acls[0] and kept equal across them */
     struct sl_acl **acls;
     int32_t n, cap;
 };
 
 struct prefix_len {
-    size_t len;              /* a PREFIXED name length in use */
-    int32_t count;           /* ACLs with it */
+    size_t len;    /* a PREFIXED name length in use */
+    int32_t count; /* ACLs with it */
 };
 
 struct sl_acl_set {
-    int refs;                /* atomic */
-    struct sl_acl **by_id;   /* sorted by id */
+    int refs;              /* atomic */
+    struct sl_acl **by_id; /* sorted by id */
     size_t n, cap;
-    struct group **buckets;  /* power of two */
+    struct group **buckets; /* power of two */
     size_t nbuckets, ngroups;
     struct prefix_len *prefix_lens[SL_ACL_RES_MAX + 1]; /* sorted by len */
     int32_t prefix_lens_n[SL_ACL_RES_MAX + 1];
@@ -217,8 +259,8 @@ static uint64_t key_hash(int8_t rt, int8_t pt, const uint8_t *name, size_t len)
     return h;
 }
 
-static struct group *group_find(const struct sl_acl_set *s, int8_t rt, int8_t pt, const uint8_t *name,
-                                size_t len)
+static struct group *group_find(const struct sl_acl_set *s, int8_t rt, int8_t pt,
+                                const uint8_t *name, size_t len)
 {
     if (!s || !s->nbuckets)
         return NULL;
@@ -362,17 +404,24 @@ static struct sl_acl *acl_make(const struct sl_uuid *id, const struct sl_acl_bin
 
 static struct sl_acl_binding binding_of(const struct sl_acl *a)
 {
-    return (struct sl_acl_binding){a->resource_type, a->pattern_type, sl_slice_cstr(a->name),
-                                   sl_slice_cstr(a->principal), sl_slice_cstr(a->host), a->op, a->perm};
+    return (struct sl_acl_binding){a->resource_type,
+                                   a->pattern_type,
+                                   sl_slice_cstr(a->name),
+                                   sl_slice_cstr(a->principal),
+                                   sl_slice_cstr(a->host),
+                                   a->op,
+                                   a->perm};
 }
 
 /* Indexes a (already in by_id) in its group. */
 static int index_add(struct sl_acl_set *s, struct sl_acl *a)
 {
     size_t len = strlen(a->name);
-    struct group *g = group_find(s, a->resource_type, a->pattern_type, (const uint8_t *)a->name, len);
+    struct group *g =
+        group_find(s, a->resource_type, a->pattern_type, (const uint8_t *)a->name, len);
     if (!g) {
-        if (s->ngroups + 1 > s->nbuckets * 3 / 4 && rehash(s, s->nbuckets ? s->nbuckets * 2 : 16) < 0)
+        if (s->ngroups + 1 > s->nbuckets * 3 / 4 &&
+            rehash(s, s->nbuckets ? s->nbuckets * 2 : 16) < 0)
             return -ENOMEM;
         g = calloc(1, sizeof(*g));
         if (!g)
@@ -382,7 +431,8 @@ static int index_add(struct sl_acl_set *s, struct sl_acl *a)
         g->pattern_type = a->pattern_type;
         g->name_len = len;
         g->name = a->name;
-        if (a->pattern_type == SL_ACL_PAT_PREFIXED && prefix_count(s, a->resource_type, len, 0) < 0) {
+        if (a->pattern_type == SL_ACL_PAT_PREFIXED &&
+            prefix_count(s, a->resource_type, len, 0) < 0) {
             free(g);
             return -ENOMEM;
         }
@@ -408,7 +458,8 @@ static int index_add(struct sl_acl_set *s, struct sl_acl *a)
 static void index_remove(struct sl_acl_set *s, const struct sl_acl *a)
 {
     size_t len = strlen(a->name);
-    struct group *g = group_find(s, a->resource_type, a->pattern_type, (const uint8_t *)a->name, len);
+    struct group *g =
+        group_find(s, a->resource_type, a->pattern_type, (const uint8_t *)a->name, len);
     if (!g)
         return;
     for (int32_t i = 0; i < g->n; i++) {
@@ -513,13 +564,20 @@ int sl_acl_set_remove(struct sl_acl_set **s, const struct sl_uuid *id)
     return 0;
 }
 
-size_t sl_acl_set_count(const struct sl_acl_set *s) { return s ? s->n : 0; }
+size_t sl_acl_set_count(const struct sl_acl_set *s)
+{
+    return s ? s->n : 0;
+}
 
-const struct sl_acl *sl_acl_set_at(const struct sl_acl_set *s, size_t i) { return s->by_id[i]; }
+const struct sl_acl *sl_acl_set_at(const struct sl_acl_set *s, size_t i)
+{
+    return s->by_id[i];
+}
 
 const struct sl_acl *sl_acl_set_find(const struct sl_acl_set *s, const struct sl_acl_binding *b)
 {
-    const struct group *g = group_find(s, b->resource_type, b->pattern_type, b->name.p, b->name.len);
+    const struct group *g =
+        group_find(s, b->resource_type, b->pattern_type, b->name.p, b->name.len);
     for (int32_t i = 0; g && i < g->n; i++)
         if (sl_acl_equals(g->acls[i], b))
             return g->acls[i];
@@ -528,8 +586,8 @@ const struct sl_acl *sl_acl_set_find(const struct sl_acl_set *s, const struct sl
 
 /* --- authorization ------------------------------------------------- */
 
-int sl_acl_authorizer_init(struct sl_acl_authorizer *az, const char *class_name, const char *super_users,
-                           bool allow_if_no_acl, char *err, size_t errlen)
+int sl_acl_authorizer_init(struct sl_acl_authorizer *az, const char *class_name,
+                           const char *super_users, bool allow_if_no_acl, char *err, size_t errlen)
 {
     memset(az, 0, sizeof(*az));
     az->enabled = class_name && class_name[0];
@@ -548,7 +606,8 @@ int sl_acl_authorizer_init(struct sl_acl_authorizer *az, const char *class_name,
         if (len) {
             if (az->super_users_n == SL_ACL_MAX_SUPER_USERS || len >= sizeof(az->super_users[0]) ||
                 !memchr(q, ':', len) || q[0] == ':') {
-                snprintf(err, errlen, "super.users: '%.*s' is not a principal (User:name), or too many",
+                snprintf(err, errlen,
+                         "super.users: '%.*s' is not a principal (User:name), or too many",
                          (int)len, q);
                 return -EINVAL;
             }
@@ -573,8 +632,8 @@ static bool allow_covers(int8_t acl_op, int8_t op)
     if (acl_op == op || acl_op == SL_ACL_OP_ALL)
         return true;
     if (op == SL_ACL_OP_DESCRIBE)
-        return acl_op == SL_ACL_OP_READ || acl_op == SL_ACL_OP_WRITE || acl_op == SL_ACL_OP_DELETE ||
-               acl_op == SL_ACL_OP_ALTER;
+        return acl_op == SL_ACL_OP_READ || acl_op == SL_ACL_OP_WRITE ||
+               acl_op == SL_ACL_OP_DELETE || acl_op == SL_ACL_OP_ALTER;
     if (op == SL_ACL_OP_DESCRIBE_CONFIGS)
         return acl_op == SL_ACL_OP_ALTER_CONFIGS;
     return false;
@@ -582,7 +641,8 @@ static bool allow_covers(int8_t acl_op, int8_t op)
 
 static bool principal_matches(const struct sl_acl *a, const char *principal)
 {
-    return strcmp(a->principal, principal) == 0 || strcmp(a->principal, SL_ACL_WILDCARD_PRINCIPAL) == 0;
+    return strcmp(a->principal, principal) == 0 ||
+           strcmp(a->principal, SL_ACL_WILDCARD_PRINCIPAL) == 0;
 }
 
 static bool host_matches(const struct sl_acl *a, const char *host)
@@ -593,8 +653,8 @@ static bool host_matches(const struct sl_acl *a, const char *host)
 enum verdict { V_NONE, V_ALLOW, V_DENY };
 
 /* Folds a group's ACLs into the verdict so far; *found when it has any. */
-static enum verdict check_group(const struct group *g, const char *principal, const char *host, int8_t op,
-                                enum verdict v, bool *found)
+static enum verdict check_group(const struct group *g, const char *principal, const char *host,
+                                int8_t op, enum verdict v, bool *found)
 {
     if (!g)
         return v;
@@ -612,24 +672,25 @@ static enum verdict check_group(const struct group *g, const char *principal, co
 }
 
 bool sl_acl_authorize(const struct sl_acl_authorizer *az, const struct sl_acl_set *s,
-                      const char *principal, const char *host, int8_t op, int8_t rt, struct sl_slice name)
+                      const char *principal, const char *host, int8_t op, int8_t rt,
+                      struct sl_slice name)
 {
     if (sl_acl_is_super_user(az, principal))
         return true;
     bool found = false;
     enum verdict v = V_NONE;
     if (s && rt >= 0 && rt <= SL_ACL_RES_MAX) {
-        v = check_group(group_find(s, rt, SL_ACL_PAT_LITERAL, name.p, name.len), principal, host, op, v,
-                        &found);
+        v = check_group(group_find(s, rt, SL_ACL_PAT_LITERAL, name.p, name.len), principal, host,
+                        op, v, &found);
         if (v != V_DENY)
-            v = check_group(group_find(s, rt, SL_ACL_PAT_LITERAL, (const uint8_t *)"*", 1), principal,
-                            host, op, v, &found);
+            v = check_group(group_find(s, rt, SL_ACL_PAT_LITERAL, (const uint8_t *)"*", 1),
+                            principal, host, op, v, &found);
         for (int32_t i = 0; v != V_DENY && i < s->prefix_lens_n[rt]; i++) {
             size_t len = s->prefix_lens[rt][i].len;
             if (len > name.len)
                 break;
-            v = check_group(group_find(s, rt, SL_ACL_PAT_PREFIXED, name.p, len), principal, host, op, v,
-                            &found);
+            v = check_group(group_find(s, rt, SL_ACL_PAT_PREFIXED, name.p, len), principal, host,
+                            op, v, &found);
         }
     }
     if (v == V_DENY)
@@ -639,7 +700,10 @@ bool sl_acl_authorize(const struct sl_acl_authorizer *az, const struct sl_acl_se
     return !found && az->allow_if_no_acl;
 }
 
-static bool str_starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+static bool str_starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 bool sl_acl_authorize_any(const struct sl_acl_authorizer *az, const struct sl_acl_set *s,
                           const char *principal, const char *host, int8_t op, int8_t rt)

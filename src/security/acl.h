@@ -101,11 +101,11 @@ struct sl_acl_binding {
 
 /* One stored ACL: its strings live in the same allocation, owned by the set. */
 struct sl_acl {
-    struct sl_uuid id;     /* AccessControlEntryRecord.Id */
+    struct sl_uuid id; /* AccessControlEntryRecord.Id */
     int8_t resource_type;
-    int8_t pattern_type;   /* LITERAL or PREFIXED */
+    int8_t pattern_type; /* LITERAL or PREFIXED */
     int8_t op;
-    int8_t perm;           /* ALLOW or DENY */
+    int8_t perm; /* ALLOW or DENY */
     const char *name;
     const char *principal; /* "User:alice", "User:*" */
     const char *host;      /* "*" or an IP address */
@@ -163,16 +163,16 @@ const struct sl_acl *sl_acl_set_find(const struct sl_acl_set *s, const struct sl
 #define SL_ACL_MAX_SUPER_USERS 32
 
 struct sl_acl_authorizer {
-    bool enabled;                  /* authorizer.class.name set */
-    bool allow_if_no_acl;          /* allow.everyone.if.no.acl.found */
+    bool enabled;         /* authorizer.class.name set */
+    bool allow_if_no_acl; /* allow.everyone.if.no.acl.found */
     int super_users_n;
     char super_users[SL_ACL_MAX_SUPER_USERS][128]; /* super.users, trimmed */
 };
 
 /* Fills az from the configuration values. -EINVAL (with err) for a
  * super.users entry that is not "Type:name" or too many or too long. */
-int sl_acl_authorizer_init(struct sl_acl_authorizer *az, const char *class_name, const char *super_users,
-                           bool allow_if_no_acl, char *err, size_t errlen);
+int sl_acl_authorizer_init(struct sl_acl_authorizer *az, const char *class_name,
+                           const char *super_users, bool allow_if_no_acl, char *err, size_t errlen);
 bool sl_acl_is_super_user(const struct sl_acl_authorizer *az, const char *principal);
 
 /* The decision for one action (rules above). s may be NULL (no ACLs). */

@@ -19,14 +19,14 @@ static struct sl_uuid uid(int n)
 static struct sl_acl_binding bind(int8_t rt, int8_t pt, const char *name, const char *principal,
                                   const char *host, int8_t op, int8_t perm)
 {
-    return (struct sl_acl_binding){rt, pt, sl_slice_cstr(name), sl_slice_cstr(principal),
-                                   sl_slice_cstr(host), op, perm};
+    return (struct sl_acl_binding){
+        rt, pt, sl_slice_cstr(name), sl_slice_cstr(principal), sl_slice_cstr(host), op, perm};
 }
 
 static int next_id = 1;
 
-static void add(struct sl_acl_set **s, int8_t rt, int8_t pt, const char *name, const char *principal,
-                const char *host, int8_t op, int8_t perm)
+static void add(struct sl_acl_set **s, int8_t rt, int8_t pt, const char *name,
+                const char *principal, const char *host, int8_t op, int8_t perm)
 {
     struct sl_uuid id = uid(next_id++);
     struct sl_acl_binding b = bind(rt, pt, name, principal, host, op, perm);
@@ -100,7 +100,8 @@ TEST(validate_binding_rejects_what_kafka_rejects)
 
 TEST(validate_filter_rejects_unknown)
 {
-    struct sl_acl_binding f = {SL_ACL_RES_ANY, SL_ACL_PAT_ANY, {0}, {0}, {0}, SL_ACL_OP_ANY, SL_ACL_PERM_ANY};
+    struct sl_acl_binding f = {SL_ACL_RES_ANY, SL_ACL_PAT_ANY, {0}, {0}, {0},
+                               SL_ACL_OP_ANY,  SL_ACL_PERM_ANY};
     CHECK(sl_acl_validate_filter(&f) == NULL);
     f.resource_type = SL_ACL_RES_UNKNOWN;
     CHECK(sl_acl_validate_filter(&f) != NULL);
@@ -122,33 +123,41 @@ TEST(filter_matching_follows_kafka)
     add(&s, T, LIT, "*", ALICE, "*", SL_ACL_OP_WRITE, ALLOW);
     add(&s, T, PRE, "ord", "User:bob", "10.0.0.1", SL_ACL_OP_READ, DENY);
     add(&s, G, LIT, "orders", ALICE, "*", SL_ACL_OP_READ, ALLOW);
-    const struct sl_acl *lit = sl_acl_set_find(s, &(struct sl_acl_binding){T, LIT, sl_slice_cstr("orders"),
-        sl_slice_cstr(ALICE), sl_slice_cstr("*"), SL_ACL_OP_READ, ALLOW});
-    const struct sl_acl *wild = sl_acl_set_find(s, &(struct sl_acl_binding){T, LIT, sl_slice_cstr("*"),
-        sl_slice_cstr(ALICE), sl_slice_cstr("*"), SL_ACL_OP_WRITE, ALLOW});
-    const struct sl_acl *pre = sl_acl_set_find(s, &(struct sl_acl_binding){T, PRE, sl_slice_cstr("ord"),
-        sl_slice_cstr("User:bob"), sl_slice_cstr("10.0.0.1"), SL_ACL_OP_READ, DENY});
+    const struct sl_acl *lit = sl_acl_set_find(
+        s, &(struct sl_acl_binding){T, LIT, sl_slice_cstr("orders"), sl_slice_cstr(ALICE),
+                                    sl_slice_cstr("*"), SL_ACL_OP_READ, ALLOW});
+    const struct sl_acl *wild = sl_acl_set_find(
+        s, &(struct sl_acl_binding){T, LIT, sl_slice_cstr("*"), sl_slice_cstr(ALICE),
+                                    sl_slice_cstr("*"), SL_ACL_OP_WRITE, ALLOW});
+    const struct sl_acl *pre = sl_acl_set_find(
+        s, &(struct sl_acl_binding){T, PRE, sl_slice_cstr("ord"), sl_slice_cstr("User:bob"),
+                                    sl_slice_cstr("10.0.0.1"), SL_ACL_OP_READ, DENY});
     CHECK(lit && wild && pre);
 
-    struct sl_acl_binding f = {T, SL_ACL_PAT_MATCH, sl_slice_cstr("orders"), {0}, {0}, SL_ACL_OP_ANY,
-                               SL_ACL_PERM_ANY};
-    CHECK(sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) && sl_acl_filter_matches(&f, pre));
+    struct sl_acl_binding f = {T,   SL_ACL_PAT_MATCH, sl_slice_cstr("orders"), {0},
+                               {0}, SL_ACL_OP_ANY,    SL_ACL_PERM_ANY};
+    CHECK(sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) &&
+          sl_acl_filter_matches(&f, pre));
     f.name = sl_slice_cstr("other");
-    CHECK(!sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) && !sl_acl_filter_matches(&f, pre));
+    CHECK(!sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) &&
+          !sl_acl_filter_matches(&f, pre));
     /* ANY: exact name, any pattern type */
     f.pattern_type = SL_ACL_PAT_ANY;
     f.name = sl_slice_cstr("ord");
-    CHECK(!sl_acl_filter_matches(&f, lit) && !sl_acl_filter_matches(&f, wild) && sl_acl_filter_matches(&f, pre));
+    CHECK(!sl_acl_filter_matches(&f, lit) && !sl_acl_filter_matches(&f, wild) &&
+          sl_acl_filter_matches(&f, pre));
     /* LITERAL with a name: exactly that literal */
     f.pattern_type = LIT;
     f.name = sl_slice_cstr("orders");
-    CHECK(sl_acl_filter_matches(&f, lit) && !sl_acl_filter_matches(&f, wild) && !sl_acl_filter_matches(&f, pre));
+    CHECK(sl_acl_filter_matches(&f, lit) && !sl_acl_filter_matches(&f, wild) &&
+          !sl_acl_filter_matches(&f, pre));
     /* null name: every pattern of that type */
     f.name = (struct sl_slice){0};
-    CHECK(sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) && !sl_acl_filter_matches(&f, pre));
+    CHECK(sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, wild) &&
+          !sl_acl_filter_matches(&f, pre));
     /* entry filters */
     f = (struct sl_acl_binding){SL_ACL_RES_ANY, SL_ACL_PAT_ANY, {0}, sl_slice_cstr("User:bob"), {0},
-                                SL_ACL_OP_ANY, SL_ACL_PERM_ANY};
+                                SL_ACL_OP_ANY,  SL_ACL_PERM_ANY};
     CHECK(!sl_acl_filter_matches(&f, lit) && sl_acl_filter_matches(&f, pre));
     f.principal = (struct sl_slice){0};
     f.host = sl_slice_cstr("10.0.0.1");
@@ -298,7 +307,8 @@ TEST(implied_operations)
 {
     struct sl_acl_authorizer az = az_plain();
     struct sl_acl_set *s = NULL;
-    int8_t implies_describe[] = {SL_ACL_OP_READ, SL_ACL_OP_WRITE, SL_ACL_OP_DELETE, SL_ACL_OP_ALTER};
+    int8_t implies_describe[] = {SL_ACL_OP_READ, SL_ACL_OP_WRITE, SL_ACL_OP_DELETE,
+                                 SL_ACL_OP_ALTER};
     char name[16];
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof(name), "t%d", i);
@@ -321,13 +331,15 @@ TEST(super_users_bypass)
 {
     struct sl_acl_authorizer az;
     char err[128];
-    CHECK_EQ(sl_acl_authorizer_init(&az, "x", " User:admin ; User:ops;", false, err, sizeof(err)), 0);
+    CHECK_EQ(sl_acl_authorizer_init(&az, "x", " User:admin ; User:ops;", false, err, sizeof(err)),
+             0);
     CHECK(az.enabled);
     CHECK_EQ(az.super_users_n, 2);
     struct sl_acl_set *s = NULL;
     add(&s, T, LIT, "t", "User:*", "*", SL_ACL_OP_ALL, DENY);
     CHECK(may(&az, s, "User:admin", LOCAL, SL_ACL_OP_WRITE, T, "t"));
-    CHECK(may(&az, s, "User:ops", LOCAL, SL_ACL_OP_CLUSTER_ACTION, SL_ACL_RES_CLUSTER, "kafka-cluster"));
+    CHECK(may(&az, s, "User:ops", LOCAL, SL_ACL_OP_CLUSTER_ACTION, SL_ACL_RES_CLUSTER,
+              "kafka-cluster"));
     CHECK(!may(&az, s, "User:admin2", LOCAL, SL_ACL_OP_WRITE, T, "t"));
     CHECK(sl_acl_authorize_any(&az, s, "User:admin", LOCAL, SL_ACL_OP_WRITE, T));
     CHECK_EQ(sl_acl_authorizer_init(&az, "x", "admin", false, err, sizeof(err)), -EINVAL);
@@ -344,7 +356,8 @@ TEST(authorize_any_kip679)
     add(&s, T, LIT, "t", ALICE, "*", SL_ACL_OP_WRITE, ALLOW);
     CHECK(sl_acl_authorize_any(&az, s, ALICE, LOCAL, SL_ACL_OP_WRITE, T));
     CHECK(!sl_acl_authorize_any(&az, s, "User:bob", LOCAL, SL_ACL_OP_WRITE, T));
-    CHECK(!sl_acl_authorize_any(&az, s, ALICE, LOCAL, SL_ACL_OP_WRITE, SL_ACL_RES_TRANSACTIONAL_ID));
+    CHECK(
+        !sl_acl_authorize_any(&az, s, ALICE, LOCAL, SL_ACL_OP_WRITE, SL_ACL_RES_TRANSACTIONAL_ID));
     /* a DENY covering the only ALLOW takes it away */
     add(&s, T, PRE, "t", ALICE, "*", SL_ACL_OP_WRITE, DENY);
     CHECK(!sl_acl_authorize_any(&az, s, ALICE, LOCAL, SL_ACL_OP_WRITE, T));
@@ -365,11 +378,12 @@ TEST(many_prefixes_and_removal_keep_index_consistent)
     for (int i = 0; i < 200; i++) {
         snprintf(name, sizeof(name), "p%d", i);
         ids[i] = uid(1000 + i);
-        struct sl_acl_binding b = bind(T, i % 2 ? PRE : LIT, name, ALICE, "*", SL_ACL_OP_READ, ALLOW);
+        struct sl_acl_binding b =
+            bind(T, i % 2 ? PRE : LIT, name, ALICE, "*", SL_ACL_OP_READ, ALLOW);
         CHECK_EQ(sl_acl_set_add(&s, &ids[i], &b), 0);
     }
-    CHECK(may(&az, s, ALICE, LOCAL, SL_ACL_OP_READ, T, "p1xyz"));     /* PREFIXED p1 */
-    CHECK(may(&az, s, ALICE, LOCAL, SL_ACL_OP_READ, T, "p2"));        /* LITERAL p2 */
+    CHECK(may(&az, s, ALICE, LOCAL, SL_ACL_OP_READ, T, "p1xyz")); /* PREFIXED p1 */
+    CHECK(may(&az, s, ALICE, LOCAL, SL_ACL_OP_READ, T, "p2"));    /* LITERAL p2 */
     CHECK(!may(&az, s, ALICE, LOCAL, SL_ACL_OP_READ, T, "p2x"));
     for (int i = 0; i < 200; i++)
         if (i != 199)
