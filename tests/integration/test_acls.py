@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataproto as d  # noqa: E402
 import harness  # noqa: E402
 from aclproto import *  # noqa: E402,F401,F403 - the helpers and Kafka's codes by name
-from harness import Broker, raw_request  # noqa: E402
+from harness import Broker, int8, int16, int32, raw_request, string  # noqa: E402
 from test_data import SharedBroker, create_topic  # noqa: E402
 
 
@@ -129,6 +129,28 @@ class TestAclApis(SharedBroker):
         self.assertEqual(res[1][0], 0)
         self.assertEqual([m[3] for m in res[1][1]], ["good"])  # (error, message, type, name, ...)
         self.assertEqual(raw_describe_acls(self.broker.port), (0, []))
+
+    def test_bad_input_is_refused_and_the_broker_carries_on(self):
+        # out-of-range codes: INVALID_REQUEST, per item
+        self.assertEqual(raw_describe_acls(self.broker.port, rt=127)[0], INVALID_REQUEST)
+        self.assertEqual(raw_describe_acls(self.broker.port, perm=-1)[0], INVALID_REQUEST)
+        res = raw_create_acls(self.broker.port, [(RES_TOPIC, "t", PAT_LITERAL, ANON, "*", 127, PERM_ALLOW),
+                                                 (RES_TOPIC, "t", 127, ANON, "*", OP_READ, PERM_ALLOW)])
+        self.assertEqual([e for e, _ in res], [INVALID_REQUEST] * 2)
+        # a null where the schema allows none (the resource name) is broken framing: closed
+        null_name = (int32(1) + int8(RES_TOPIC) + string(None) + int8(PAT_LITERAL) + string(ANON) + string("*")
+                     + int8(OP_READ) + int8(PERM_ALLOW))
+        self.assertIsNone(raw_request(self.broker.port, CREATE_ACLS, 1, null_name))
+        res = raw_delete_acls(self.broker.port, [(RES_ANY, None, PAT_ANY, None, None, OP_ANY, 127)])
+        self.assertEqual(res, [(INVALID_REQUEST, [])])
+        # broken framing: an array longer than the bytes left closes the connection
+        self.assertIsNone(raw_request(self.broker.port, CREATE_ACLS, 1, int32(1000000) + int8(2)))
+        self.assertIsNone(raw_request(self.broker.port, DESCRIBE_ACLS, 1, int8(2) + int16(5000)))
+        # v0 is gone (KIP-896): the connection closes, as for any unsupported version
+        self.assertIsNone(raw_request(self.broker.port, DESCRIBE_ACLS, 0, int8(1) + string(None) + string(None)
+                                      + string(None) + int8(1) + int8(1)))
+        self.assertEqual(raw_describe_acls(self.broker.port), (0, []))
+        self.assertTrue(self.broker.running())
 
     def test_kafkajs_create_describe_delete(self):
         # kafkajs' numeric enums are Kafka's codes
