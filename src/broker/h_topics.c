@@ -64,6 +64,14 @@ static void fill_configs(struct sl_call *call, const struct sl_image *img,
     free(e);
 }
 
+/* Whether topic i of a CreateTopics may not have its configs described
+ * (decided on the loop, kept beside the deny map). */
+static bool configs_hidden(const struct sl_call *call, int32_t i)
+{
+    const struct sl_authz_state *as = call->authz;
+    return as && as->stripped && ((const bool *)as->stripped)[i];
+}
+
 static void create_topics_op(struct sl_controller *ctl, void *arg)
 {
     struct sl_call *call = arg;
@@ -144,6 +152,14 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
             continue;
         }
         r->TopicId = res.id;
+        if (configs_hidden(call, i)) {
+            /* Kafka: without DESCRIBE_CONFIGS on the topic, no configs nor counts */
+            r->TopicConfigErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            r->NumPartitions = -1;
+            r->ReplicationFactor = -1;
+            r->Configs_n = -1;
+            continue;
+        }
         r->NumPartitions = res.partitions;
         r->ReplicationFactor = res.replication_factor;
         fill_configs(call, sl_controller_image(ctl), t, r);
@@ -155,14 +171,20 @@ void sl_handle_CreateTopics(struct sl_call *call)
 {
     /* CREATE on the cluster, else on each topic (Kafka's order: duplicates first) */
     struct sl_CreateTopicsRequest *req = call->request;
-    if (sl_authz_enabled(call) && !sl_authz_cluster(call, SL_ACL_OP_CREATE)) {
+    if (sl_authz_enabled(call)) {
+        bool may_create_all = sl_authz_cluster(call, SL_ACL_OP_CREATE);
         bool *denied = sl_authz_deny_map(call, req->Topics_n);
-        if (!denied) {
+        bool *hidden = denied ? sl_arena_alloc(&call->req->arena, sizeof(bool) * (size_t)(req->Topics_n + 1)) : NULL;
+        if (!hidden) {
             sl_call_close(call, "out of memory for CreateTopics");
             return;
         }
-        for (int32_t i = 0; i < req->Topics_n; i++)
-            denied[i] = !sl_authz_topic(call, NULL, SL_ACL_OP_CREATE, req->Topics[i].Name);
+        ((struct sl_authz_state *)call->authz)->stripped = hidden;
+        for (int32_t i = 0; i < req->Topics_n; i++) {
+            struct sl_slice name = req->Topics[i].Name;
+            denied[i] = !may_create_all && !sl_authz_topic(call, NULL, SL_ACL_OP_CREATE, name);
+            hidden[i] = call->version >= 5 && !sl_authz_topic(call, NULL, SL_ACL_OP_DESCRIBE_CONFIGS, name);
+        }
     }
     sl_controller_submit(call->broker->ctl, create_topics_op, call);
 }

@@ -393,6 +393,15 @@ class TestEnforcement(unittest.TestCase):
         finally:
             a.close()
 
+    def test_create_topics_reports_configs_only_with_describe_configs(self):
+        from test_configs_dynamic import raw_create_topics_v7
+        err, _, cfgs = raw_create_topics_v7(self.broker.port, "ctc-hidden", {"retention.ms": "100000"})
+        self.assertEqual((err, cfgs), (0, {}))  # created; its configs not shown
+        self.grant(acl(RES_TOPIC, "ctc-shown", 11))  # ALTER_CONFIGS implies DESCRIBE_CONFIGS
+        err, _, cfgs = raw_create_topics_v7(self.broker.port, "ctc-shown", {"retention.ms": "100000"})
+        self.assertEqual(err, 0)
+        self.assertEqual(cfgs["retention.ms"][0], "100000")
+
     def test_describe_configs_needs_describe_configs(self):
         self.topic("cfg-t")
         from kafka.admin import ConfigResource, ConfigResourceType
