@@ -648,14 +648,18 @@ static int list(struct sl_cli_client *cl, const struct sl_cli_args *args,
         printf("{\"acls\":[");
     }
     if (lib.n) {
-        rc = match_rows(cl, args, lib.v, lib.n, false, false, &first, &unknown);
+        /* types librdkafka does not know come back as UNKNOWN: when the raw path can
+         * reach the cluster, they are left out here and listed by it */
+        rc = match_rows(cl, args, lib.v, lib.n, false, false, &first,
+                        sl_cli_raw_possible(cl) ? &unknown : NULL);
     }
     if (rc == 0 && unknown) {
-        /* the ANY listing held transactional-id ACLs: ask for them raw */
+        /* the ANY listing held ACLs of types librdkafka does not know
+         * (TRANSACTIONAL_ID, DELEGATION_TOKEN, USER): ask for them raw */
         for (size_t i = 0; i < lib.n; i++) {
-            if (lib.v[i].rt == SL_ACL_RES_ANY) {
+            for (int8_t t = SL_ACL_RES_TRANSACTIONAL_ID; lib.v[i].rt == SL_ACL_RES_ANY && t <= SL_ACL_RES_MAX; t++) {
                 struct row r = lib.v[i];
-                r.rt = SL_ACL_RES_TRANSACTIONAL_ID;
+                r.rt = t;
                 rows_push(&raw, r);
             }
         }

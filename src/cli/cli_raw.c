@@ -257,6 +257,8 @@ void sl_cli_raw_free(struct sl_cli_raw_md *raw)
     free(raw);
 }
 
+bool sl_cli_raw_possible(const struct sl_cli_client *cl) { return plaintext(cl); }
+
 int sl_cli_raw_call(const struct sl_cli_client *cl, int16_t api_key, int16_t version, const void *req, void *resp,
                     struct sl_arena *arena)
 {

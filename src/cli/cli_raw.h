@@ -24,6 +24,9 @@ void sl_cli_raw_free(struct sl_cli_raw_md *raw);
 
 struct sl_arena;
 
+/* Whether sl_cli_raw_call can reach the cluster (a PLAINTEXT client). */
+bool sl_cli_raw_possible(const struct sl_cli_client *cl);
+
 /* One request of any API (req: its generated request struct) to the first
  * bootstrap server, its response decoded into resp (the generated response
  * struct, initialized here) with strings in arena. Same limits as above.
