@@ -10,7 +10,8 @@
  * Globals:  bootstrap=HOST:PORT  or  mock=BROKERS (start an in-process mock
  *           cluster that lives for the whole run), label=TEXT (copied into JSON),
  *           budget=SECONDS (skip the scenarios that would start after it),
- *           fetchwait=MS (consumer fetch.wait.max.ms, default 100)
+ *           fetchwait=MS (consumer fetch.wait.max.ms, default 100),
+ *           ssl_ca=PEM (connect with security.protocol=ssl, trusting that CA)
  * A CreateTopics that times out or fails as a whole is not retried by later
  * create scenarios; consume never waits for more than this run produced.
  * Scenarios:
@@ -62,6 +63,7 @@ struct scen {
 static const char *g_bootstrap;
 static const char *g_label = "";
 static const char *g_fetch_wait = "100";
+static const char *g_ssl_ca;       /* ssl_ca=PEM: TLS to the brokers */
 static const char *g_id = ""; /* id=... of the scenario running */
 static char g_create_failed[300];  /* a CreateTopics that timed out or is unsupported */
 static int64_t g_budget_end;       /* budget=SECONDS: skip scenarios after this */
@@ -176,6 +178,10 @@ static rd_kafka_conf_t *base_conf(void)
     set(c, "api.version.request.timeout.ms", "5000");
     set(c, "topic.metadata.refresh.interval.ms", "5000");
     set(c, "log.connection.close", "false");
+    if (g_ssl_ca) {
+        set(c, "security.protocol", "ssl");
+        set(c, "ssl.ca.location", g_ssl_ca);
+    }
     if (getenv("LOADGEN_DEBUG")) set(c, "debug", getenv("LOADGEN_DEBUG"));
     rd_kafka_conf_set_log_cb(c, logcb);
     return c;
@@ -827,6 +833,7 @@ int main(int argc, char **argv)
     }
     g_label = opt(&glob, "label", "");
     g_fetch_wait = opt(&glob, "fetchwait", "100");
+    g_ssl_ca = opt(&glob, "ssl_ca", NULL);
     if (opti(&glob, "budget", 0) > 0) g_budget_end = now_ns() + opti(&glob, "budget", 0) * 1000000000LL;
     g_bootstrap = opt(&glob, "bootstrap", "127.0.0.1:9092");
     if (opt(&glob, "mock", NULL)) {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 enum sl_diag_level {
+    SL_DIAG_OFF = -1, /* for sl_diag_set_level only: print nothing (fuzz targets) */
     SL_DIAG_ERROR = 0,
     SL_DIAG_WARN = 1,
     SL_DIAG_INFO = 2,

@@ -33,6 +33,7 @@ struct sl_listener {
     int port;                  /* bound port (after sl_net_listen) */
     char adv_host[256];        /* advertised host */
     int adv_port;              /* advertised port */
+    struct sl_ssl_rules *ssl_rules; /* SSL/SASL_SSL: ssl.principal.mapping.rules, else NULL */
 };
 
 struct sl_broker {

@@ -134,8 +134,10 @@ static void read_part(struct fetch_part *fp, int64_t *budget, bool *first)
         return;
     }
     if (rc < 0) {
+        /* -EBADMSG: the next batch is corrupt on disk (storage/verify.c);
+         * it is never served. */
         sl_obuf_fini(&fp->chain);
-        r->ErrorCode = SL_KERR_KAFKA_STORAGE_ERROR;
+        r->ErrorCode = rc == -EBADMSG ? SL_KERR_CORRUPT_MESSAGE : SL_KERR_KAFKA_STORAGE_ERROR;
         return;
     }
     if (fp->chain.total_len) {

@@ -6,6 +6,7 @@
 #include "broker/parts.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "meta/configs.h"
 #include "meta/image.h"
 #include "net/net.h"
+#include "storage/checkpoint.h"
 #include "storage/log.h"
 #include "storage/producer_state.h"
 
@@ -30,6 +32,15 @@ struct sl_parts {
     pthread_rwlock_t lock;        /* guards v, n */
     struct sl_part **v;           /* sorted by (topic_id, index) */
     int n, cap;
+    /* One clean-shutdown marker for the whole log dir, as Kafka keeps
+     * (.sluice_cleanshutdown in the log dir): written once every partition
+     * log closed cleanly and the file system is synced, removed at start.
+     * Logs opened by the first sync (the start-up load) trust their files
+     * when it was there; logs opened later never do. */
+    bool dir_clean;               /* the marker was there at start */
+    bool loaded;                  /* the first sync ran */
+    _Atomic int live_logs;        /* partition logs open */
+    _Atomic bool close_failed;    /* a partition log did not close cleanly */
 };
 
 static int cmp_key(const struct sl_uuid *id, int32_t index, const struct sl_part *p)
@@ -67,6 +78,19 @@ int sl_parts_new(struct sl_broker *broker, const char *dir, struct sl_parts **ou
     parts->broker = broker;
     snprintf(parts->dir, sizeof(parts->dir), "%s", dir);
     pthread_rwlock_init(&parts->lock, NULL);
+    char marker[1100];
+    snprintf(marker, sizeof(marker), "%s/%s", dir, SL_LOG_CLEAN_SHUTDOWN_FILE);
+    if (access(marker, F_OK) == 0) {
+        /* From here on a crash must recover: the marker goes first, durably. */
+        int rc = unlink(marker) == -1 ? -errno : sl_ckpt_fsync_dir(dir);
+        if (rc < 0) {
+            SL_ERROR("parts", "cannot remove %s: %s", marker, strerror(-rc));
+            pthread_rwlock_destroy(&parts->lock);
+            free(parts);
+            return rc;
+        }
+        parts->dir_clean = true;
+    }
     *out = parts;
     return 0;
 }
@@ -95,8 +119,13 @@ void sl_part_unref(struct sl_part *p)
         return;
     sl_pstate_close(p->pstate, p->log && !p->deleted);
     p->pstate = NULL;
-    if (p->log)
-        sl_log_close(p->log);
+    if (p->log) {
+        struct sl_parts *parts = p->broker->parts;
+        if (sl_log_close(p->log) < 0 && parts)
+            atomic_store(&parts->close_failed, true);
+        if (parts)
+            atomic_fetch_sub(&parts->live_logs, 1);
+    }
     if (p->deleted) {
         /* Kafka renames to <dir>.<id>-delete and removes it later; the rename
          * already happened in sync, so only the removal is left. */
@@ -112,6 +141,23 @@ void sl_parts_free(struct sl_parts *parts)
         return;
     for (int i = 0; i < parts->n; i++)
         sl_part_unref(parts->v[i]);
+    int live = atomic_load(&parts->live_logs);
+    if (live == 0 && !atomic_load(&parts->close_failed)) {
+        /* Every .log is synced; one syncfs makes the indexes and directories
+         * durable too, instead of a sync per file. Then the marker. */
+        char marker[1100];
+        snprintf(marker, sizeof(marker), "%s/%s", parts->dir, SL_LOG_CLEAN_SHUTDOWN_FILE);
+        int fd = open(parts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int rc = fd < 0 || syncfs(fd) == -1 ? -errno : sl_ckpt_write_atomic(marker, "", 0);
+        if (fd >= 0)
+            close(fd);
+        if (rc < 0)
+            SL_WARN("parts", "cannot write %s (%s): the next start recovers every partition", marker,
+                    strerror(-rc));
+    } else {
+        SL_WARN("parts", "%d partition log(s) still open or not closed cleanly: the next start recovers "
+                "every partition", live);
+    }
     free(parts->v);
     pthread_rwlock_destroy(&parts->lock);
     free(parts);
@@ -231,6 +277,7 @@ static int open_part(struct sl_parts *parts, const struct sl_image *img, const s
     /* Checkpointed at the last run (start-up only; -1 otherwise). */
     sl_logmgr_initial(parts->broker->logmgr, p->topic, p->index, &lc.recovery_point, &lc.log_start_offset,
                       &p->cleanup.cleaner_offset);
+    lc.shutdown_marker = !parts->loaded && parts->dir_clean ? SL_LOG_MARKER_CLEAN : SL_LOG_MARKER_UNCLEAN;
     int rc = sl_log_open(p->dir, &lc, &p->log);
     if (rc < 0) {
         SL_ERROR("parts", "cannot open partition %s: %s", p->dir, strerror(-rc));
@@ -247,6 +294,7 @@ static int open_part(struct sl_parts *parts, const struct sl_image *img, const s
         free(p);
         return rc;
     }
+    atomic_fetch_add(&parts->live_logs, 1);
     write_partition_metadata(p->dir, &t->id);
     /* Everything recovered from disk is durable. */
     p->hwm = sl_log_end_offset(p->log);
@@ -289,6 +337,7 @@ int sl_parts_sync(struct sl_parts *parts, const struct sl_image *img)
             nv[nn++] = p;
         }
     }
+    parts->loaded = true;
     pthread_rwlock_wrlock(&parts->lock);
     struct sl_part **old = parts->v;
     int on = parts->n;

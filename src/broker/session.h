@@ -36,8 +36,9 @@ struct sl_session {
     void (*sasl_free)(void *sasl);       /* frees sasl */
 };
 
-/* The session of the call's connection, made on first use. NULL only when
- * out of memory. */
+/* The session of the call's connection, made on first use. NULL when out of
+ * memory, or when the TLS client certificate maps to no principal
+ * (ssl.principal.mapping.rules): the caller closes the connection. */
 struct sl_session *sl_call_session(struct sl_call *call);
 
 /* Whether the listener authenticates with SASL. */

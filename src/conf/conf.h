@@ -219,6 +219,12 @@ struct sl_conf {
     char ssl_client_auth[16];             /* ssl.client.auth: none, requested, required */
     char ssl_enabled_protocols[64];       /* ssl.enabled.protocols (TLSv1.2,TLSv1.3) */
     char ssl_cipher_suites[1024];         /* ssl.cipher.suites ("" = library default) */
+    char ssl_keystore_certificate_chain[4096]; /* ssl.keystore.certificate.chain: inline PEM (secret) */
+    char ssl_keystore_key[4096];          /* ssl.keystore.key: inline PEM private key (secret) */
+    char ssl_truststore_certificates[4096]; /* ssl.truststore.certificates: inline PEM (secret) */
+    char ssl_principal_mapping_rules[1024]; /* ssl.principal.mapping.rules (DEFAULT) */
+    char ssl_protocol[16];                /* ssl.protocol (TLSv1.3) */
+    int64_t ssl_handshake_timeout_ms;     /* ssl.handshake.timeout.ms (Sluice): TLS handshake bound (10000) */
     char authorizer_class_name[256];      /* authorizer.class.name ("" = no ACL checks) */
     char super_users[512];                /* super.users: User:a;User:b */
     bool allow_everyone_if_no_acl_found;  /* allow.everyone.if.no.acl.found (false) */

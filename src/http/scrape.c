@@ -258,6 +258,15 @@ static void scrape_network(struct sl_http *http, struct sl_expo *e)
         sl_expo_u64(e, "kafka_server_socket_server_metrics_connection_creation_total",
                     (struct sl_label[]){{"listener", l ? l->name : "unknown"}}, 1, ls[i].accepted);
     }
+    sl_expo_family(e, "sluice_tls_handshake_failures_total", "counter",
+                   "TLS handshakes failed or timed out since start, by TLS listener.");
+    for (int i = 0; i < n; i++) {
+        const struct sl_listener *l = ls[i].listener_data;
+        if (ls[i].tls)
+            sl_expo_u64(e, "sluice_tls_handshake_failures_total",
+                        (struct sl_label[]){{"listener", l ? l->name : "unknown"}}, 1,
+                        ls[i].tls_handshake_failures);
+    }
     int loops = sl_net_loop_count(net);
     if (loops > 64)
         loops = 64;

@@ -94,6 +94,7 @@ static struct sl_image_topic *topic_clone(const struct sl_image_topic *t, int32_
     c->name = strdup(t->name);
     int32_t n = partitions > t->partitions_n ? partitions : t->partitions_n;
     c->partitions = calloc((size_t)(n > 0 ? n : 1), sizeof(*c->partitions));
+    c->partitions_cap = n > 0 ? n : 1;
     c->configs = calloc((size_t)(t->configs_n > 0 ? t->configs_n : 1), sizeof(*c->configs));
     if (!c->name || !c->partitions || !c->configs)
         goto fail;
@@ -447,8 +448,20 @@ static struct sl_image_topic *own_topic(struct sl_image_builder *b, int32_t ii, 
 {
     struct sl_image *img = b->img;
     struct sl_image_topic *t = img->by_id[ii];
-    if (__atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) == 1 && partitions <= t->partitions_n)
+    if (__atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) == 1) {
+        /* Already this builder's: grow in place, geometrically, so a topic
+         * of n partitions is built in O(n), not O(n^2). */
+        if (partitions > t->partitions_cap) {
+            int32_t cap = t->partitions_cap * 2 > partitions ? t->partitions_cap * 2 : partitions;
+            struct sl_image_partition *np = realloc(t->partitions, sizeof(*np) * (size_t)cap);
+            if (!np)
+                return NULL;
+            memset(np + t->partitions_cap, 0, sizeof(*np) * (size_t)(cap - t->partitions_cap));
+            t->partitions = np;
+            t->partitions_cap = cap;
+        }
         return t;
+    }
     struct sl_image_topic *c = topic_clone(t, partitions);
     if (!c)
         return NULL;

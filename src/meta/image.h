@@ -59,6 +59,7 @@ struct sl_image_topic {
     struct sl_uuid id;
     int32_t partitions_n;
     struct sl_image_partition *partitions; /* index == partition id */
+    int32_t partitions_cap;                /* entries allocated at partitions (the builder's) */
     int32_t configs_n;
     struct sl_image_config *configs;       /* dynamic topic configs, sorted by key */
 };

@@ -13,6 +13,12 @@
  * (small) or handed over (big) to the request, so parked requests never pin
  * a shared buffer.
  *
+ * TLS. On a TLS listener the conn's bytes go through tls.c: no frame is
+ * read before the handshake is done, reads use tls_recv, and since bytes
+ * OpenSSL already decrypted raise no epoll event, a conn with such bytes
+ * is put on the flush list and read again next iteration
+ * (conn_read_pending).
+ *
  * Invariants: frames are dispatched in arrival order; nothing is dispatched
  * while paused (inflight_bytes >= max_inflight_bytes), while CLOSING, or
  * after DEAD; rbuf holds no complete frame unless paused or closing.
@@ -47,6 +53,8 @@ void conn_update_events(struct sl_conn *conn)
         want |= EPOLLIN;
     if (conn->want_write)
         want |= EPOLLOUT;
+    if (conn->tls)
+        want |= tls_events(conn);
     if (want == conn->ep_events)
         return;
     struct epoll_event e = {.events = want, .data.ptr = &conn->io};
@@ -69,7 +77,12 @@ void conn_attach(void *arg)
         conn_close(conn, "shutting down");
         return;
     }
-    int rc = loop_epoll_add(loop, &conn->io, EPOLLIN | EPOLLRDHUP);
+    int rc = conn->lst->tls_ctx ? tls_conn_init(conn) : 0;
+    if (rc < 0) {
+        conn_close(conn, "out of memory for TLS");
+        return;
+    }
+    rc = loop_epoll_add(loop, &conn->io, EPOLLIN | EPOLLRDHUP);
     if (rc < 0) {
         SL_WARN(NET_MOD, "epoll add for %s: %s", conn->peer, strerror(-rc));
         conn_close(conn, "epoll failed");
@@ -98,6 +111,7 @@ void conn_close(struct sl_conn *conn, const char *why)
         return;
     SL_DEBUG(NET_MOD, "closing conn %llu %s: %s", (unsigned long long)conn->id, conn->peer, why);
     conn->state = CONN_DEAD;
+    tls_conn_close(conn); /* before the socket goes: close_notify */
     close(conn->io.fd); /* also leaves the epoll set */
     conn->io.fd = -1;
     sl_list_remove(&conn->link);
@@ -137,6 +151,7 @@ void conn_reap(struct sl_loop *loop)
         sl_list_remove(first);
         if (conn->user && conn->user_free)
             conn->user_free(conn->user);
+        tls_conn_free(conn);
         free(conn);
     }
 }
@@ -253,6 +268,12 @@ static void keep_leftover(struct sl_conn *conn, const uint8_t *buf, size_t len, 
     conn->rbuf_len = left;
 }
 
+/* read(2) on the socket, or through TLS. */
+static ssize_t conn_recv(struct sl_conn *conn, void *buf, size_t cap)
+{
+    return conn->tls ? tls_recv(conn, buf, cap) : read(conn->io.fd, buf, cap);
+}
+
 static bool read_failed(struct sl_conn *conn, ssize_t n)
 {
     if (n > 0)
@@ -283,7 +304,7 @@ static void read_big(struct sl_conn *conn)
         conn->big = p;
         conn->big_cap = cap;
     }
-    ssize_t n = read(conn->io.fd, conn->big + conn->big_have, conn->big_cap - conn->big_have);
+    ssize_t n = conn_recv(conn, conn->big + conn->big_have, conn->big_cap - conn->big_have);
     if (read_failed(conn, n))
         return;
     conn_touch(conn);
@@ -298,7 +319,7 @@ static void read_big(struct sl_conn *conn)
 }
 
 /* One read per readiness event, so every conn of the loop gets its turn. */
-static void conn_read(struct sl_conn *conn)
+static void conn_read_once(struct sl_conn *conn)
 {
     if (conn->big) {
         read_big(conn);
@@ -308,7 +329,7 @@ static void conn_read(struct sl_conn *conn)
     size_t have = conn->rbuf ? conn->rbuf_len : 0;
     /* rbuf never fills: a small frame fits, and complete ones wait only while paused */
     SL_ASSERT(have < NET_RBUF_BYTES);
-    ssize_t n = read(conn->io.fd, buf + have, NET_RBUF_BYTES - have);
+    ssize_t n = conn_recv(conn, buf + have, NET_RBUF_BYTES - have);
     if (read_failed(conn, n))
         return;
     conn_touch(conn);
@@ -317,6 +338,27 @@ static void conn_read(struct sl_conn *conn)
     if (used == PARSE_DEAD || conn->state == CONN_DEAD)
         return;
     keep_leftover(conn, buf, have, used);
+}
+
+static bool conn_reading(const struct sl_conn *conn)
+{
+    return conn->state == CONN_OPEN && !conn->paused && !conn->loop->stopping;
+}
+
+static void conn_read(struct sl_conn *conn)
+{
+    conn_read_once(conn);
+    /* decrypted bytes left inside OpenSSL: read them next iteration */
+    if (conn->tls && conn_reading(conn) && tls_has_pending(conn))
+        loop_schedule_flush(conn);
+}
+
+/* Reads what TLS holds decrypted, if reading is allowed. Called at the end of
+ * conn_flush. */
+void conn_read_pending(struct sl_conn *conn)
+{
+    if (conn->tls && conn_reading(conn) && tls_has_pending(conn))
+        conn_read(conn);
 }
 
 /* Dispatches frames buffered while paused, then reads again if allowed.
@@ -340,9 +382,24 @@ void conn_on_events(struct sl_conn *conn, uint32_t events)
         conn_close(conn, "socket error");
         return;
     }
+    if (conn->tls) {
+        if (!tls_established(conn)) {
+            if (events & (EPOLLIN | EPOLLOUT)) {
+                if (!tls_handshake(conn))
+                    return; /* not yet, or closed */
+            } else if (events & (EPOLLRDHUP | EPOLLHUP)) {
+                conn_close(conn, "closed by peer during the TLS handshake");
+                return;
+            }
+        }
+        if ((events & EPOLLOUT) && tls_read_wants_write(conn))
+            events |= EPOLLIN; /* SSL_read waited for writability */
+        if ((events & EPOLLIN) && tls_write_wants_read(conn))
+            loop_schedule_flush(conn); /* SSL_write waited for readability */
+    }
     if (events & EPOLLOUT)
         loop_schedule_flush(conn);
-    bool reading = conn->state == CONN_OPEN && !conn->paused && !conn->loop->stopping;
+    bool reading = conn_reading(conn);
     if ((events & EPOLLIN) && reading)
         conn_read(conn);
     else if (events & (EPOLLRDHUP | EPOLLHUP))

@@ -16,6 +16,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "base/clock.h"
 #include "base/diag.h"
 #include "net/net_int.h"
@@ -42,8 +44,8 @@ fail:
     return rc;
 }
 
-int sl_net_listen(struct sl_net *net, const char *host, int port, void *listener_data,
-                  int *bound_port)
+static int listen_common(struct sl_net *net, const char *host, int port, void *listener_data,
+                         SSL_CTX *tls_ctx, int *bound_port)
 {
     int fd = -EADDRNOTAVAIL;
     if (net->started || net->nlisteners == NET_MAX_LISTENERS || port < 0 || port > 65535)
@@ -95,10 +97,28 @@ int sl_net_listen(struct sl_net *net, const char *host, int port, void *listener
     lst->net = net;
     lst->listener_data = listener_data;
     lst->port = p;
+    if (tls_ctx) {
+        SSL_CTX_up_ref(tls_ctx);
+        lst->tls_ctx = tls_ctx;
+    }
     if (bound_port)
         *bound_port = p;
-    SL_INFO(NET_MOD, "listening on %s:%d", host && *host ? host : "*", p);
+    SL_INFO(NET_MOD, "listening on %s:%d%s", host && *host ? host : "*", p, tls_ctx ? " (TLS)" : "");
     return 0;
+}
+
+int sl_net_listen(struct sl_net *net, const char *host, int port, void *listener_data,
+                  int *bound_port)
+{
+    return listen_common(net, host, port, listener_data, NULL, bound_port);
+}
+
+int sl_net_listen_tls(struct sl_net *net, const char *host, int port, void *listener_data,
+                      SSL_CTX *ctx, int *bound_port)
+{
+    if (!ctx)
+        return -EINVAL;
+    return listen_common(net, host, port, listener_data, ctx, bound_port);
 }
 
 static void listener_enable(struct listener *lst)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "base/clock.h"
 #include "base/diag.h"
 #include "net/net_int.h"
@@ -38,6 +40,10 @@ int sl_net_new(const struct sl_net_conf *conf, sl_net_request_fn fn, void *ctx,
         net->conf.max_inflight_bytes = net->conf.max_request_bytes;
     if (net->conf.idle_timeout_ms == 0)
         net->conf.idle_timeout_ms = 600000;
+    if (net->conf.tls_handshake_timeout_ms <= 0)
+        net->conf.tls_handshake_timeout_ms = 10000;
+    if (net->conf.idle_timeout_ms > 0 && net->conf.tls_handshake_timeout_ms > net->conf.idle_timeout_ms)
+        net->conf.tls_handshake_timeout_ms = net->conf.idle_timeout_ms;
     net->fn = fn;
     net->ctx = ctx;
     atomic_init(&net->nconns, 0);
@@ -131,9 +137,11 @@ void sl_net_free(struct sl_net *net)
     sl_net_stop(net, 0);
     for (int i = 0; i < net->nloops; i++)
         loop_fini(&net->loops[i]);
-    for (int i = 0; i < net->nlisteners; i++)
+    for (int i = 0; i < net->nlisteners; i++) {
         if (net->listeners[i].io.fd != -1)
             close(net->listeners[i].io.fd);
+        SSL_CTX_free(net->listeners[i].tls_ctx); /* NULL-safe */
+    }
     for (int i = 0; i < NET_IP_BUCKETS; i++) {
         while (net->ip_table[i]) {
             struct ip_count *e = net->ip_table[i];
@@ -163,6 +171,9 @@ int sl_net_listener_stats(struct sl_net *net, struct sl_net_listener_stats *out,
             .port = l->port,
             .open = atomic_load_explicit(&l->open, memory_order_relaxed),
             .accepted = atomic_load_explicit(&l->accepted, memory_order_relaxed),
+            .tls = l->tls_ctx != NULL,
+            .tls_handshake_failures =
+                atomic_load_explicit(&l->tls_handshake_failures, memory_order_relaxed),
         };
     }
     return net->nlisteners;

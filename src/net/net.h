@@ -79,6 +79,8 @@ struct sl_net_conf {
                                   refused: the listener stops accepting until the rate allows
                                   (they wait in the kernel's accept backlog), up to one
                                   second's worth in a burst, as Kafka throttles accepts. */
+    int64_t tls_handshake_timeout_ms; /* a TLS connection that has not finished its handshake
+                                  within this is closed; 0 = 10000. Capped by idle_timeout_ms. */
 };
 
 /* Bytes charged per request on top of its frame, for the slot, arena header
@@ -118,6 +120,17 @@ int sl_net_new(const struct sl_net_conf *conf, sl_net_request_fn fn, void *ctx,
 int sl_net_listen(struct sl_net *net, const char *host, int port, void *listener_data,
                   int *bound_port);
 
+/* Same, for a TLS listener: every connection runs a TLS server handshake
+ * with ctx (an SSL_CTX; the net takes its own reference) before any frame is
+ * read, and its bytes go through OpenSSL both ways (file pieces are read
+ * with pread and encrypted: no sendfile). A connection that has not finished
+ * the handshake within tls_handshake_timeout_ms, or fails it (a plaintext
+ * client, a bad or missing client certificate), is closed. See docs/tls.md.
+ * 0 or -errno. Thread: main. */
+struct ssl_ctx_st;
+int sl_net_listen_tls(struct sl_net *net, const char *host, int port, void *listener_data,
+                      struct ssl_ctx_st *ctx, int *bound_port);
+
 /* Starts the loop threads. 0 or -errno. Thread: main. */
 int sl_net_start(struct sl_net *net);
 
@@ -140,6 +153,8 @@ struct sl_net_listener_stats {
     int port;              /* bound port */
     int64_t open;          /* connections open now */
     uint64_t accepted;     /* connections accepted since start (not those refused by limits) */
+    bool tls;              /* a TLS listener */
+    uint64_t tls_handshake_failures; /* TLS handshakes failed or timed out since start */
 };
 /* Fills out[0..max) with the listeners' counters; returns how many listeners there are. */
 int sl_net_listener_stats(struct sl_net *net, struct sl_net_listener_stats *out, int max);
@@ -198,6 +213,15 @@ const char *sl_conn_peer(const struct sl_conn *conn);
 uint64_t sl_conn_id(const struct sl_conn *conn);
 /* false once the connection is closed or closing. Thread: conn's loop. */
 bool sl_conn_is_open(const struct sl_conn *conn);
+
+/* Whether the connection runs over TLS. Thread: conn's loop. */
+bool sl_conn_is_tls(const struct sl_conn *conn);
+/* The subject of the client certificate OpenSSL verified during the TLS
+ * handshake, in RFC 2253 form as Java's X500Principal.getName() gives it
+ * ("CN=alice,OU=eng,O=acme"); NULL when the connection is not TLS or the
+ * client sent no certificate. Valid as long as the conn's memory. Thread:
+ * conn's loop. */
+const char *sl_conn_tls_subject(const struct sl_conn *conn);
 
 /* Per-connection state of the request function (for the broker: who the
  * client authenticated as). user_free(user) runs when the connection's

@@ -1,6 +1,7 @@
 /*
  * net_int.h - the network layer's private types, shared by loop.c, timer.c,
- * listener.c, conn.c, write.c and net.c. Nothing outside src/net includes it.
+ * listener.c, conn.c, write.c, tls.c and net.c. Nothing outside src/net
+ * includes it.
  *
  * Ownership. A loop owns its epoll and eventfd, its connections (conns), and
  * a conn owns its queue of request slots. A slot is the request's memory;
@@ -82,6 +83,8 @@ struct listener {
     _Atomic uint64_t accepted; /* connections accepted (and kept) since start, for /metrics */
     int64_t rate_tat_ns;   /* max.connection.creation.rate: theoretical arrival time of the
                               next accept (GCRA); loop 0 only */
+    struct ssl_ctx_st *tls_ctx; /* SSL_CTX of a TLS listener (a reference), or NULL */
+    _Atomic uint64_t tls_handshake_failures; /* handshakes failed or timed out, for /metrics */
 };
 
 /* Per-IP connection counts (only with max_connections_per_ip). */
@@ -162,6 +165,7 @@ struct sl_conn {
     size_t max_frame;          /* frame cap for this conn; 0 = conf.max_request_bytes */
     void *user;                /* sl_conn_set_user: the request function's per-conn state */
     void (*user_free)(void *user); /* frees user when the conn's memory goes */
+    struct tls *tls;           /* TLS state (tls.c) on a TLS listener's conn, else NULL */
 };
 
 /* loop.c */
@@ -197,7 +201,28 @@ void conn_sweep_idle(struct sl_loop *loop, int64_t now_ms);
 void conn_begin_drain(struct sl_conn *conn);
 void slot_free(struct slot *slot);
 
+void conn_read_pending(struct sl_conn *conn);
+
 /* write.c */
 void conn_flush(struct sl_conn *conn);
+
+/* tls.c: the TLS transport of a conn whose listener has a tls_ctx. */
+struct tls;
+int tls_conn_init(struct sl_conn *conn);  /* at attach: SSL object, handshake timer; 0 or -ENOMEM */
+void tls_conn_close(struct sl_conn *conn); /* at close: close_notify (best effort), frees the SSL */
+void tls_conn_free(struct sl_conn *conn);  /* at reap: the rest (subject) */
+bool tls_established(const struct sl_conn *conn);
+/* Drives the handshake one step; true once established (false: not yet, or closed). */
+bool tls_handshake(struct sl_conn *conn);
+uint32_t tls_events(const struct sl_conn *conn); /* epoll events TLS itself waits for */
+bool tls_read_wants_write(const struct sl_conn *conn);
+bool tls_write_wants_read(const struct sl_conn *conn);
+/* Decrypted bytes wait inside OpenSSL: no epoll event will announce them. */
+bool tls_has_pending(const struct sl_conn *conn);
+/* Like read(2): bytes > 0, 0 at EOF, -1 with errno (EAGAIN when it would block). */
+ssize_t tls_recv(struct sl_conn *conn, void *buf, size_t cap);
+/* Like write.c's write_some, through SSL_write: bytes or -errno (-EAGAIN). */
+ssize_t tls_write_some(struct sl_conn *conn, size_t budget);
+void tls_flush_done(struct sl_conn *conn); /* frees the staging buffer once output is drained */
 
 #endif

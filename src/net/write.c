@@ -9,7 +9,9 @@
  * w_piece_off) into the head slot; EAGAIN registers EPOLLOUT. One flush
  * writes at most NET_WRITE_BATCH bytes and then yields to the loop's other
  * conns. A response is charged to inflight_bytes until its last byte is
- * written, so a slow reader also pauses its own requests.
+ * written, so a slow reader also pauses its own requests. On a TLS conn
+ * tls_write_some takes write_some's place (tls.c: staged SSL_write, file
+ * pieces read with pread).
  *
  * Thread: conn->loop's thread (or the stopping thread once it is joined,
  * when every conn is already DEAD).
@@ -245,6 +247,8 @@ void conn_flush(struct sl_conn *conn)
     bool blocked = false;
     if (conn->state == CONN_DEAD)
         return;
+    if (conn->tls && !tls_established(conn))
+        return; /* nothing to write before the handshake; it drives itself */
     for (;;) {
         struct slot *s = head_slot(conn);
         if (!s || s->state == SLOT_PENDING)
@@ -257,7 +261,7 @@ void conn_flush(struct sl_conn *conn)
             loop_schedule_flush(conn); /* more next iteration */
             break;
         }
-        ssize_t n = write_some(conn, budget);
+        ssize_t n = conn->tls ? tls_write_some(conn, budget) : write_some(conn, budget);
         if (n == -EAGAIN) {
             blocked = true;
             break;
@@ -278,7 +282,12 @@ void conn_flush(struct sl_conn *conn)
         if (conn->state == CONN_DEAD)
             return;
     }
+    if (conn->tls)
+        tls_flush_done(conn);
     conn_update_events(conn);
-    if (loop->stopping && sl_list_empty(&conn->slots))
+    if (loop->stopping && sl_list_empty(&conn->slots)) {
         conn_close(conn, "shutting down");
+        return;
+    }
+    conn_read_pending(conn);
 }

@@ -354,9 +354,9 @@ int sl_batch_iter_next(struct sl_batch_iter *it, struct sl_record *rec)
         return -EBADMSG;
     it->p = r.p;
     it->i++;
-    rec->offset = it->hdr.base_offset + rec->offset_delta;
+    rec->offset = sl_wrap_add64(it->hdr.base_offset, rec->offset_delta);
     rec->timestamp = sl_batch_is_log_append_time(&it->hdr) ? it->hdr.max_timestamp
-                                                           : it->hdr.base_timestamp + rec->ts_delta;
+                                                           : sl_wrap_add64(it->hdr.base_timestamp, rec->ts_delta);
     return 1;
 }
 

@@ -87,9 +87,17 @@ static inline bool sl_batch_is_log_append_time(const struct sl_batch_hdr *hdr)
 {
     return hdr->attributes & SL_BATCH_ATTR_LOG_APPEND_TIME;
 }
+/* Two's-complement addition: fields of a batch not yet validated (or read
+ * back from a damaged file) may hold anything, and an overflowing signed add
+ * is undefined behaviour; the result is then nonsense that checks reject. */
+static inline int64_t sl_wrap_add64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 static inline int64_t sl_batch_last_offset(const struct sl_batch_hdr *hdr)
 {
-    return hdr->base_offset + hdr->last_offset_delta;
+    return sl_wrap_add64(hdr->base_offset, hdr->last_offset_delta);
 }
 /* Total bytes of the batch: 12 + batchLength. */
 static inline size_t sl_batch_size(const struct sl_batch_hdr *hdr)

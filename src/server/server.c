@@ -33,10 +33,37 @@
 #include "meta/controller.h"
 #include "metrics/metrics.h"
 #include "net/net.h"
+#include "security/ssl_principal.h"
+#include "server/limits.h"
 #include "server/logdir.h"
+#include "server/tls_conf.h"
 #include "storage/flusher.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+
+/* Whether the listener's security protocol runs over TLS. */
+static bool listener_is_tls(const struct sl_listener *l)
+{
+    return l->protocol && (strcmp(l->protocol, "SSL") == 0 || strcmp(l->protocol, "SASL_SSL") == 0);
+}
+
+/* Binds one listener: a TLS one gets its SSL_CTX from the ssl.* keys (a
+ * listener with no usable key store stops start-up). */
+static int listen_one(struct sl_net *net, const struct sl_conf *conf, struct sl_listener *l, int *bound,
+                      char *err, size_t errlen)
+{
+    if (!listener_is_tls(l))
+        return sl_net_listen(net, l->host, l->port, l, bound);
+    SSL_CTX *ctx = NULL;
+    if (sl_tls_conf_ctx(conf, l->name, &ctx, err, errlen) < 0 ||
+        sl_tls_conf_rules(conf, l->name, &l->ssl_rules, err, errlen) < 0) {
+        SSL_CTX_free(ctx);
+        return -EINVAL;
+    }
+    int rc = sl_net_listen_tls(net, l->host, l->port, l, ctx, bound);
+    SSL_CTX_free(ctx); /* the net keeps its own reference */
+    return rc;
+}
 
 /* First directory of log.dirs (a comma-separated list). */
 static void first_log_dir(const char *dirs, char *out, size_t outlen)
@@ -124,6 +151,7 @@ int sl_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int64_t t0 = sl_clock_mono_ms();
+    sl_raise_nofile_limit();
     static struct sl_broker broker;
     broker.conf = &conf;
     broker.node_id = conf.node_id;
@@ -188,6 +216,7 @@ int sl_server_main(int argc, char **argv)
         .max_connections_per_ip = conf.max_connections_per_ip == INT32_MAX ? 0 : conf.max_connections_per_ip,
         .max_connection_creation_rate =
             conf.max_connection_creation_rate == INT32_MAX ? 0 : conf.max_connection_creation_rate,
+        .tls_handshake_timeout_ms = conf.ssl_handshake_timeout_ms,
     };
     if ((rc = sl_net_new(&nc, sl_broker_on_request, &broker, &net)) < 0) {
         SL_ERROR("server", "cannot create event loops: %s", strerror(-rc));
@@ -197,8 +226,12 @@ int sl_server_main(int argc, char **argv)
     for (int i = 0; i < broker.listeners_n; i++) {
         struct sl_listener *l = &broker.listeners[i];
         int bound = 0;
-        if ((rc = sl_net_listen(net, l->host, l->port, l, &bound)) < 0) {
-            SL_ERROR("server", "cannot listen on %s:%d for %s: %s", l->host, l->port, l->name, strerror(-rc));
+        err[0] = '\0';
+        if ((rc = listen_one(net, &conf, l, &bound, err, sizeof(err))) < 0) {
+            if (err[0])
+                SL_ERROR("server", "cannot start listener %s: %s", l->name, err);
+            else
+                SL_ERROR("server", "cannot listen on %s:%d for %s: %s", l->host, l->port, l->name, strerror(-rc));
             goto out;
         }
         l->port = bound;
@@ -261,6 +294,10 @@ out:
     broker.logmgr = NULL;
     if (broker.parts)
         sl_parts_free(broker.parts);
+    for (int i = 0; i < broker.listeners_n; i++) {
+        sl_ssl_rules_free(broker.listeners[i].ssl_rules);
+        broker.listeners[i].ssl_rules = NULL;
+    }
     if (rc == 0)
         SL_INFO("server", "stopped cleanly");
     return rc < 0 ? 1 : rc;

@@ -171,6 +171,13 @@ static int reader_next(struct reader *r, struct sl_batch_hdr *hdr, size_t *len)
             return n < 0 ? -errno : -EIO;
         done += (size_t)n;
     }
+    /* A batch corrupted on disk must not be laundered into a new batch with
+     * a valid CRC: the cleaning stops and the segment stays as it is. */
+    if (sl_batch_compute_crc(r->buf, size) != hdr->crc) {
+        SL_ERROR("cleaner", "%s.log: the batch at position %llu fails its CRC check; not cleaning",
+                 r->seg->path, (unsigned long long)r->pos);
+        return -EBADMSG;
+    }
     r->pos += size;
     *len = size;
     return 1;
@@ -307,10 +314,9 @@ static int clean_batch(struct sl_log *log, struct sl_seg *cs, const struct omap 
 
 static int sync_seg(struct sl_seg *seg)
 {
-    if (fdatasync(seg->log_fd) == -1 || fdatasync(seg->idx_fd) == -1 ||
-        fdatasync(seg->tidx_fd) == -1)
+    if (fdatasync(seg->log_fd) == -1)
         return -errno;
-    return 0;
+    return sl_seg_index_sync(seg);
 }
 
 /* Rewrites g[0..k) into one cleaned segment and swaps it in. */

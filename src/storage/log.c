@@ -193,8 +193,9 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
     }
     if ((rc = list_segments(dir, &bases, &nbases)) < 0)
         goto fail;
-    bool clean = access(marker, F_OK) == 0 && swaps == 0;
-    if (clean) {
+    bool own = log->conf.shutdown_marker == SL_LOG_MARKER_OWN;
+    bool clean = swaps == 0 && (own ? access(marker, F_OK) == 0 : log->conf.shutdown_marker == SL_LOG_MARKER_CLEAN);
+    if (clean && own) {
         /* From here on a crash must recover: the marker goes first, durably. */
         if (unlink(marker) == -1 || (rc = sl_ckpt_fsync_dir(dir)) < 0) {
             rc = rc < 0 ? rc : -errno;
@@ -231,8 +232,9 @@ int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log *
         start = log->conf.log_start_offset < leo ? log->conf.log_start_offset : leo;
     atomic_store(&log->start_offset, start);
     atomic_store(&log->end_offset, leo);
-    /* What recovery kept is on disk now; make it durable before saying so. */
-    if (fdatasync(active->log_fd) == -1) {
+    /* What recovery kept is on disk now; make it durable before saying so
+     * (after a clean shutdown it already is). */
+    if (!clean && fdatasync(active->log_fd) == -1) {
         rc = -errno;
         goto fail;
     }
@@ -261,17 +263,18 @@ fail:
     return rc;
 }
 
-void sl_log_close(struct sl_log *log)
+int sl_log_close(struct sl_log *log)
 {
     if (!log)
-        return;
+        return 0;
+    bool own = log->conf.shutdown_marker == SL_LOG_MARKER_OWN;
     int rc = sl_log_sync(log);
     struct sl_seg *active = log->segs[log->nsegs - 1];
     if (rc == 0)
         rc = sl_seg_seal(active);
-    if (rc == 0 && (fdatasync(active->idx_fd) == -1 || fdatasync(active->tidx_fd) == -1))
-        rc = -errno;
-    if (rc == 0) {
+    if (rc == 0 && own)
+        rc = sl_seg_index_sync(active);
+    if (rc == 0 && own) {
         char *marker = path_in(log, SL_LOG_CLEAN_SHUTDOWN_FILE);
         rc = marker ? sl_ckpt_write_atomic(marker, "", 0) : -ENOMEM;
         free(marker);
@@ -286,6 +289,7 @@ void sl_log_close(struct sl_log *log)
     pthread_mutex_destroy(&log->segs_lock);
     pthread_mutex_destroy(&log->sync_lock);
     free(log);
+    return rc;
 }
 
 int64_t sl_log_end_offset(const struct sl_log *log)
@@ -527,12 +531,21 @@ int sl_log_read(struct sl_log *log, int64_t offset, int64_t max_offset, size_t m
                 break;
         }
         if (rc < 0) {
+            /* A malformed header in bytes found on disk is corruption; in
+             * bytes this process wrote, an I/O fault. */
+            if (rc == -EBADMSG && pos >= atomic_load(&seg->trusted_from))
+                rc = -EIO;
             sl_seg_release(seg);
-            return rc == -EBADMSG ? -EIO : rc;
+            return rc;
         }
-        if (start != UINT64_MAX)
+        if (start != UINT64_MAX) {
+            if ((rc = sl_seg_verify(seg, start, &stop)) < 0) {
+                sl_seg_release(seg);
+                return rc;
+            }
             return sl_obuf_put_file(out, seg->log_fd, (off_t)start, stop - start, seg,
                                     release_range);
+        }
         /* offset lies past this segment's batches: the next segment has it
          * (a compacted segment may end, or be empty, well before the next
          * one's base; the active segment has no next and ends the read). */
@@ -693,9 +706,8 @@ int sl_log_truncate_to(struct sl_log *log, int64_t offset)
     if (!seg->active) {
         /* A sealed segment keeps its mapping (readers may use it): trim its
          * index files and start a fresh active segment at the new end. */
-        if (ftruncate(seg->idx_fd, (off_t)n * SL_SEG_IDX_ENTRY) == -1 ||
-            ftruncate(seg->tidx_fd, (off_t)tn * SL_SEG_TIDX_ENTRY) == -1)
-            return -errno;
+        if ((rc = sl_seg_index_trim(seg, n, tn)) < 0)
+            return rc;
         if ((rc = roll(log, new_end)) < 0)
             return rc;
     }

@@ -33,6 +33,12 @@ struct sl_log_conf {
     bool strict_recovery;         /* a corrupt batch found by recovery that is not a torn last
                                      batch (data follows it) fails the open with -EBADMSG
                                      instead of truncating it and all after (metadata log) */
+    int shutdown_marker;          /* SL_LOG_MARKER_OWN (the default): the log keeps its own
+                                     clean-shutdown marker in its directory. Otherwise the
+                                     caller keeps one marker for a whole log dir and says
+                                     whether the last shutdown was clean (_CLEAN, _UNCLEAN):
+                                     the log writes no marker, and close syncs the .log only
+                                     (the caller syncs the file system, then writes its marker) */
 };
 
 void sl_log_conf_default(struct sl_log_conf *conf);
@@ -52,8 +58,10 @@ void sl_log_set_conf(struct sl_log *log, const struct sl_log_conf *conf);
  * (or the last segment when unknown) is CRC-scanned, a torn or corrupt tail
  * truncated and later segments deleted. 0 or -errno. */
 int sl_log_open(const char *dir, const struct sl_log_conf *conf, struct sl_log **out);
-/* Clean close: sync, trim indexes, write the clean-shutdown marker, free. */
-void sl_log_close(struct sl_log *log);
+/* Clean close: sync, trim indexes, write the clean-shutdown marker (with
+ * SL_LOG_MARKER_OWN), free. 0, or -errno when the close was not clean (the
+ * next open recovers). */
+int sl_log_close(struct sl_log *log);
 
 /* Appends one validated batch (batch[0..len), modified in place: baseOffset
  * := end offset, partitionLeaderEpoch := leader_epoch unless it is < 0).
@@ -75,8 +83,11 @@ int64_t sl_log_durable_offset(const struct sl_log *log); /* all below is fdatasy
  * `offset`, stopping before a batch whose last offset is >= max_offset, at
  * most max_bytes except that the first batch is always whole. Stays within
  * one segment (as Kafka does); nothing is appended at the end of the log.
- * Each range references its segment until released. 0, -ERANGE (offset
- * outside [start, end]), -errno. Any thread. */
+ * Each range references its segment until released. Bytes read from disk
+ * that this process did not write are CRC-checked on their first read
+ * (verify.c): the read stops before a corrupt batch. 0, -ERANGE (offset
+ * outside [start, end]), -EBADMSG (the first batch is corrupt), -errno.
+ * Any thread. */
 int sl_log_read(struct sl_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
                 struct sl_obuf *out);
 
@@ -120,5 +131,7 @@ uint64_t sl_log_size_bytes(struct sl_log *log);
 uint64_t sl_log_synced_bytes(const struct sl_log *log);
 
 #define SL_LOG_CLEAN_SHUTDOWN_FILE ".sluice_cleanshutdown"
+
+enum { SL_LOG_MARKER_OWN = 0, SL_LOG_MARKER_CLEAN, SL_LOG_MARKER_UNCLEAN };
 
 #endif

@@ -812,8 +812,15 @@ void sl_pstate_close(struct sl_pstate *ps, bool write)
 {
     if (!ps)
         return;
-    if (write)
-        write_snapshot(ps, sl_log_end_offset(ps->log));
+    if (write) {
+        /* A snapshot at the log end already holds this state (only appends
+         * change it): keep it, as Kafka does, rather than rewrite it. */
+        int64_t end = sl_log_end_offset(ps->log);
+        char path[1400];
+        snapshot_path(ps, end, path, sizeof(path));
+        if (access(path, F_OK) != 0)
+            write_snapshot(ps, end);
+    }
     for (size_t i = 0; i < ps->nbuckets; i++) {
         struct entry *e = ps->buckets[i];
         while (e) {

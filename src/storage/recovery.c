@@ -70,6 +70,8 @@ int sl_log_scan_segment(struct sl_log *log, struct sl_seg *seg, bool crc, uint64
         expect = sl_batch_last_offset(&h) + 1;
     }
     *bad_pos = pos;
+    if (crc)
+        atomic_store(&seg->trusted_from, 0); /* every batch kept was checked just now */
 out:
     free(buf);
     return rc;

@@ -27,6 +27,11 @@
 
 _Atomic int sl_seg_test_fail_writes;
 
+static void file_path(const struct sl_seg *seg, const char *ext, char *path, size_t len)
+{
+    snprintf(path, len, "%s%s%s", seg->path, ext, seg->suffix);
+}
+
 static int open_file(const char *base, const char *ext, const char *suffix, bool create)
 {
     char path[PATH_MAX];
@@ -44,6 +49,63 @@ static int map_index(int fd, size_t bytes, uint8_t **map)
     if (m == MAP_FAILED)
         return -errno;
     *map = m;
+    return 0;
+}
+
+/* Index files are not kept open: the mapping is all that is read or written
+ * (as Kafka does), so a partition costs one descriptor, its .log. Resizing
+ * and syncing go by path. */
+static int map_index_file(const struct sl_seg *seg, const char *ext, bool resize, size_t bytes,
+                          uint64_t *size, uint8_t **map)
+{
+    char path[PATH_MAX];
+    file_path(seg, ext, path, sizeof(path));
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT, 0644);
+    if (fd == -1)
+        return -errno;
+    int rc = 0;
+    struct stat st;
+    if (resize && ftruncate(fd, (off_t)bytes) == -1)
+        rc = -errno;
+    else if (!resize && fstat(fd, &st) == -1)
+        rc = -errno;
+    if (rc == 0 && !resize)
+        bytes = (size_t)st.st_size / (strcmp(ext, ".index") == 0 ? SL_SEG_IDX_ENTRY : SL_SEG_TIDX_ENTRY) *
+                (strcmp(ext, ".index") == 0 ? SL_SEG_IDX_ENTRY : SL_SEG_TIDX_ENTRY);
+    if (rc == 0 && size)
+        *size = bytes;
+    if (rc == 0 && map)
+        rc = map_index(fd, bytes, map);
+    close(fd);
+    return rc;
+}
+
+int sl_seg_index_trim(struct sl_seg *seg, uint32_t n, uint32_t tn)
+{
+    char path[PATH_MAX];
+    file_path(seg, ".index", path, sizeof(path));
+    if (truncate(path, (off_t)n * SL_SEG_IDX_ENTRY) == -1)
+        return -errno;
+    file_path(seg, ".timeindex", path, sizeof(path));
+    if (truncate(path, (off_t)tn * SL_SEG_TIDX_ENTRY) == -1)
+        return -errno;
+    return 0;
+}
+
+int sl_seg_index_sync(struct sl_seg *seg)
+{
+    static const char *const exts[] = {".index", ".timeindex"};
+    for (int i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        file_path(seg, exts[i], path, sizeof(path));
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd == -1)
+            return -errno;
+        int rc = fdatasync(fd) == -1 ? -errno : 0;
+        close(fd);
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -70,9 +132,10 @@ int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix,
     struct sl_seg *seg = calloc(1, sizeof(*seg));
     if (!seg)
         return -ENOMEM;
-    seg->log_fd = seg->idx_fd = seg->tidx_fd = -1;
+    seg->log_fd = -1;
     seg->base_offset = base_offset;
     atomic_init(&seg->refs, 1);
+    pthread_mutex_init(&seg->verify_mu, NULL);
     atomic_init(&seg->max_ts_ms, -1);
     atomic_init(&seg->max_ts_offset, -1);
     atomic_init(&seg->next_offset, base_offset);
@@ -84,26 +147,25 @@ int sl_seg_open_suffix(const char *dir, int64_t base_offset, const char *suffix,
         rc = -ENOMEM;
         goto fail;
     }
-    if ((seg->log_fd = open_file(seg->path, ".log", suffix, create)) == -1 ||
-        (seg->idx_fd = open_file(seg->path, ".index", suffix, true)) == -1 ||
-        (seg->tidx_fd = open_file(seg->path, ".timeindex", suffix, true)) == -1) {
+    if ((seg->log_fd = open_file(seg->path, ".log", suffix, create)) == -1) {
         rc = -errno;
         goto fail;
     }
     if ((rc = file_size(seg->log_fd, &log_size)) < 0 ||
-        (rc = file_size(seg->idx_fd, &idx_size)) < 0 ||
-        (rc = file_size(seg->tidx_fd, &tidx_size)) < 0)
+        (rc = map_index_file(seg, ".index", false, 0, &idx_size, NULL)) < 0 ||
+        (rc = map_index_file(seg, ".timeindex", false, 0, &tidx_size, NULL)) < 0)
         goto fail;
     atomic_init(&seg->size, log_size);
+    atomic_init(&seg->trusted_from, log_size); /* found on disk: checked on first read */
     atomic_init(&seg->idx_n, (uint32_t)(idx_size / SL_SEG_IDX_ENTRY));
     atomic_init(&seg->tidx_n, (uint32_t)(tidx_size / SL_SEG_TIDX_ENTRY));
-    seg->idx_map_bytes = idx_size / SL_SEG_IDX_ENTRY * SL_SEG_IDX_ENTRY;
-    seg->tidx_map_bytes = tidx_size / SL_SEG_TIDX_ENTRY * SL_SEG_TIDX_ENTRY;
+    seg->idx_map_bytes = idx_size;
+    seg->tidx_map_bytes = tidx_size;
     if (active) {
         if ((rc = sl_seg_unseal(seg, index_bytes)) < 0)
             goto fail;
-    } else if ((rc = map_index(seg->idx_fd, seg->idx_map_bytes, &seg->idx_map)) < 0 ||
-               (rc = map_index(seg->tidx_fd, seg->tidx_map_bytes, &seg->tidx_map)) < 0) {
+    } else if ((rc = map_index_file(seg, ".index", true, idx_size, NULL, &seg->idx_map)) < 0 ||
+               (rc = map_index_file(seg, ".timeindex", true, tidx_size, NULL, &seg->tidx_map)) < 0) {
         goto fail;
     }
     *out = seg;
@@ -123,8 +185,6 @@ int sl_seg_unseal(struct sl_seg *seg, size_t index_bytes)
         in = (uint32_t)(ib / SL_SEG_IDX_ENTRY);
     if ((size_t)tn * SL_SEG_TIDX_ENTRY > tb)
         tn = (uint32_t)(tb / SL_SEG_TIDX_ENTRY);
-    if (ftruncate(seg->idx_fd, (off_t)ib) == -1 || ftruncate(seg->tidx_fd, (off_t)tb) == -1)
-        return -errno;
     /* Only called before readers can see the segment: remapping is safe. */
     if (seg->idx_map)
         munmap(seg->idx_map, seg->idx_map_bytes);
@@ -134,8 +194,8 @@ int sl_seg_unseal(struct sl_seg *seg, size_t index_bytes)
     seg->idx_map_bytes = ib;
     seg->tidx_map_bytes = tb;
     int rc;
-    if ((rc = map_index(seg->idx_fd, ib, &seg->idx_map)) < 0 ||
-        (rc = map_index(seg->tidx_fd, tb, &seg->tidx_map)) < 0)
+    if ((rc = map_index_file(seg, ".index", true, ib, NULL, &seg->idx_map)) < 0 ||
+        (rc = map_index_file(seg, ".timeindex", true, tb, NULL, &seg->tidx_map)) < 0)
         return rc;
     atomic_store(&seg->idx_n, in);
     atomic_store(&seg->tidx_n, tn);
@@ -160,10 +220,7 @@ void sl_seg_release(struct sl_seg *seg)
         munmap(seg->tidx_map, seg->tidx_map_bytes);
     if (seg->log_fd != -1)
         close(seg->log_fd);
-    if (seg->idx_fd != -1)
-        close(seg->idx_fd);
-    if (seg->tidx_fd != -1)
-        close(seg->tidx_fd);
+    pthread_mutex_destroy(&seg->verify_mu);
     free(seg->path);
     free(seg);
 }
@@ -274,9 +331,9 @@ int sl_seg_seal(struct sl_seg *seg)
     /* Kafka adds the final max timestamp when a segment becomes inactive. */
     if (atomic_load(&seg->max_ts_ms) >= 0)
         tidx_append(seg, atomic_load(&seg->max_ts_ms), atomic_load(&seg->max_ts_offset));
-    if (ftruncate(seg->idx_fd, (off_t)atomic_load(&seg->idx_n) * SL_SEG_IDX_ENTRY) == -1 ||
-        ftruncate(seg->tidx_fd, (off_t)atomic_load(&seg->tidx_n) * SL_SEG_TIDX_ENTRY) == -1)
-        return -errno;
+    int rc = sl_seg_index_trim(seg, atomic_load(&seg->idx_n), atomic_load(&seg->tidx_n));
+    if (rc < 0)
+        return rc;
     seg->active = false;
     return 0;
 }
@@ -295,6 +352,7 @@ int sl_seg_truncate(struct sl_seg *seg, uint64_t pos, int64_t next)
 {
     if (ftruncate(seg->log_fd, (off_t)pos) == -1)
         return -errno;
+    sl_seg_verify_truncate(seg, pos);
     atomic_store(&seg->size, pos);
     atomic_store(&seg->next_offset, next);
     return 0;

@@ -17,6 +17,7 @@
 #ifndef SL_STORAGE_SEGMENT_H
 #define SL_STORAGE_SEGMENT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,14 +25,13 @@
 
 #define SL_SEG_IDX_ENTRY 8
 #define SL_SEG_TIDX_ENTRY 12
+#define SL_SEG_VERIFIED_MAX 8 /* CRC-checked ranges remembered per segment (verify.c) */
 
 struct sl_seg {
     int64_t base_offset;          /* first offset this segment may hold */
     char *path;                   /* "<dir>/<20-digit base>" without extension */
     char suffix[16];              /* after the extension: "" live, ".cleaned", ".swap", ".deleted" */
-    int log_fd;                   /* .log, -1 once closed */
-    int idx_fd;                   /* .index */
-    int tidx_fd;                  /* .timeindex */
+    int log_fd;                   /* .log, -1 once closed (the indexes are only mapped) */
     _Atomic uint64_t size;        /* bytes of complete batches in .log */
     _Atomic int64_t next_offset;  /* offset after the last batch (base if empty) */
     uint8_t *idx_map;             /* .index mapping, idx_map_bytes long */
@@ -48,6 +48,15 @@ struct sl_seg {
     bool active;                  /* indexes preallocated and writable */
     _Atomic int refs;             /* references; files closed at 0 */
     _Atomic bool deleted;         /* files unlinked */
+    /* First-read CRC checks (verify.c). Bytes at or past trusted_from were
+     * validated by this process (appended, or CRC-scanned by recovery);
+     * bytes below it were found on disk and are checked before they are
+     * first served. */
+    _Atomic uint64_t trusted_from;
+    pthread_mutex_t verify_mu;    /* guards verified[] and verified_n */
+    struct { uint64_t lo, hi; } verified[SL_SEG_VERIFIED_MAX]; /* checked ranges below trusted_from */
+    int verified_n;
+    _Atomic uint64_t bad_logged;  /* position + 1 of the last corrupt batch logged, 0 none */
 };
 
 /* Test hook: while > 0, each sl_seg_write writes half the batch and fails
@@ -83,6 +92,11 @@ int sl_seg_write(struct sl_seg *seg, const uint8_t *batch, size_t len);
  * next offset. Writer only. */
 void sl_seg_publish(struct sl_seg *seg, uint64_t pos, size_t len, int64_t last, int64_t max_ts,
                     uint32_t interval_bytes);
+/* Truncates the index files to n and tn entries (the mappings stay). Writer
+ * only. 0 or -errno. */
+int sl_seg_index_trim(struct sl_seg *seg, uint32_t n, uint32_t tn);
+/* fdatasyncs both index files. 0 or -errno. */
+int sl_seg_index_sync(struct sl_seg *seg);
 /* Whether the indexes have room for another entry each. */
 bool sl_seg_index_full(const struct sl_seg *seg);
 /* Trims the indexes to their entries and maps them read-only: on roll and
@@ -100,6 +114,15 @@ void sl_seg_index_reset(struct sl_seg *seg);
 uint64_t sl_seg_lookup_pos(const struct sl_seg *seg, int64_t target);
 /* Position to start scanning for the first batch with maxTimestamp >= ts. Any thread. */
 uint64_t sl_seg_lookup_time_pos(const struct sl_seg *seg, int64_t ts_ms);
+
+/* Checks the CRC of every batch in [start, *stop) that this process did
+ * not write and has not checked before (start is a batch boundary). A
+ * corrupt batch after start lowers *stop to it; a corrupt batch at start
+ * returns -EBADMSG. Logs each corrupt batch once. 0, -EBADMSG, -errno.
+ * Any thread (verify.c). */
+int sl_seg_verify(struct sl_seg *seg, uint64_t start, uint64_t *stop);
+/* Forgets what was checked at or past pos (truncation). Writer only. */
+void sl_seg_verify_truncate(struct sl_seg *seg, uint64_t pos);
 
 /* Reads the 61-byte header of the batch at pos (below limit). 0, -EBADMSG
  * when it does not fit or is malformed, -errno. Any thread. */

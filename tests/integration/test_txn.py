@@ -220,6 +220,93 @@ def list_offsets_isolation(port, topic, partition, isolation):
     return res[0][3]
 
 
+# ---- stray and late transactional batches (RELIABILITY.md bad-input row) ----
+
+ADD_PARTITIONS_TO_TXN, END_TXN = 24, 26
+INVALID_TXN_STATE = 48
+TRANSACTIONAL = 0x10
+
+
+def add_partitions_to_txn(port, tid, pid, epoch, topic, partitions):
+    """AddPartitionsToTxn v2: {partition: error}."""
+    body = (string(tid) + int64(pid) + int16(epoch) + int32(1) + string(topic)
+            + int32(len(partitions)) + b"".join(int32(p) for p in partitions))
+    r = d.Reader(d.raw_request(port, ADD_PARTITIONS_TO_TXN, 2, body))
+    r.int32()
+    r.int32()  # throttle
+    out = {}
+    r.array(lambda r: (r.string(), r.array(lambda r: out.__setitem__(r.int32(), r.int16()))))
+    return out
+
+
+def end_txn(port, tid, pid, epoch, commit):
+    """EndTxn v2: the error code."""
+    r = d.Reader(d.raw_request(port, END_TXN, 2, string(tid) + int64(pid) + int16(epoch) + bytes([commit])))
+    r.int32()
+    r.int32()  # throttle
+    return r.int16()
+
+
+def txn_batch(pid, epoch, seq, tag):
+    return d.encode_batch([(None, tag)], attributes=TRANSACTIONAL, producer_id=pid, producer_epoch=epoch,
+                          base_sequence=seq)
+
+
+def txn_produce(port, tid, topic, batch):
+    resp = d.raw_request(port, d.PRODUCE, 8, d.produce_body(topic, [(0, batch)], -1, 10000, tid))
+    return d.parse_produce_v8(resp)[(topic, 0)]
+
+
+class RawStrayTransactionalBatches(SharedBroker):
+    """A transactional batch the coordinator does not expect is refused and
+    nothing is appended (KIP-890 part 1 verification)."""
+
+    def end(self, topic):
+        return d.list_offsets(self.broker.port, topic, 0)[2]
+
+    def test_batch_for_a_partition_never_added_is_invalid_txn_state(self):
+        port, t = self.broker.port, "stray-never-added"
+        create_topic(self, self.broker, t)
+        err, pid, epoch = init_producer_id(port, "stray-1")
+        self.assertEqual(err, 0)
+        got = txn_produce(port, "stray-1", t, txn_batch(pid, epoch, 0, b"stray"))
+        self.assertEqual(got[0], INVALID_TXN_STATE, got)
+        self.assertEqual(self.end(t), 0, "the stray batch was appended")
+
+    def test_batch_with_an_unknown_producer_id_is_refused(self):
+        port, t = self.broker.port, "stray-unknown-pid"
+        create_topic(self, self.broker, t)
+        got = txn_produce(port, "never-initialised", t, txn_batch(987654321, 0, 0, b"stray"))
+        self.assertIn(got[0], (INVALID_TXN_STATE, INVALID_PRODUCER_EPOCH), got)
+        self.assertEqual(self.end(t), 0)
+
+    def test_late_batch_after_commit_and_old_epoch_after_reinit_are_refused(self):
+        port, t, tid = self.broker.port, "stray-late", "stray-late-1"
+        create_topic(self, self.broker, t)
+        err, pid, epoch = init_producer_id(port, tid)
+        self.assertEqual(err, 0)
+        self.assertEqual(add_partitions_to_txn(port, tid, pid, epoch, t, [0]), {0: 0})
+        self.assertEqual(txn_produce(port, tid, t, txn_batch(pid, epoch, 0, b"in-txn"))[:2], (0, 0))
+        self.assertEqual(end_txn(port, tid, pid, epoch, True), 0)
+        # the commit marker is written: the last stable offset passes it
+        d.wait_for(lambda: list_offsets_isolation(port, t, 0, 1) == 2, 15, "the commit marker")
+        # a late batch of the finished transaction (next sequence, same epoch)
+        got = txn_produce(port, tid, t, txn_batch(pid, epoch, 1, b"late"))
+        self.assertEqual(got[0], INVALID_TXN_STATE, got)
+        self.assertEqual(self.end(t), 2, "the late batch was appended")
+        # a new InitProducerId bumps the epoch: a batch of the old epoch is fenced
+        err, pid2, epoch2 = init_producer_id(port, tid)
+        self.assertEqual((err, pid2), (0, pid))
+        self.assertGreater(epoch2, epoch)
+        self.assertEqual(add_partitions_to_txn(port, tid, pid2, epoch2, t, [0]), {0: 0})
+        got = txn_produce(port, tid, t, txn_batch(pid, epoch, 1, b"zombie"))
+        self.assertEqual(got[0], INVALID_PRODUCER_EPOCH, got)
+        self.assertEqual(self.end(t), 2, "the zombie batch was appended")
+        # the new epoch writes from sequence 0
+        self.assertEqual(txn_produce(port, tid, t, txn_batch(pid2, epoch2, 0, b"new"))[0], 0)
+        self.assertEqual(end_txn(port, tid, pid2, epoch2, False), 0)
+
+
 def txn_producer(broker, tid, **extra):
     from confluent_kafka import Producer
     conf = producer_conf(broker, **{"transactional.id": tid, "transaction.timeout.ms": 30000, "linger.ms": 5})

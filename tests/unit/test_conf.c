@@ -591,3 +591,28 @@ TEST(integration_harness_command_line_validates)
     CHECK_STR(conf.log_dirs, "/tmp/sluice-it-x/data");
     CHECK_EQ(conf.node_id, 3);
 }
+
+TEST(tls_keys_inline_pem_and_handshake_timeout)
+{
+    sl_conf_defaults(&conf);
+    CHECK_EQ(conf.ssl_handshake_timeout_ms, 10000);
+    CHECK_STR(conf.ssl_principal_mapping_rules, "DEFAULT");
+    CHECK_STR(conf.ssl_protocol, "TLSv1.3");
+    CHECK_EQ(set("ssl.handshake.timeout.ms", "0"), -EINVAL);
+    CHECK(strstr(err, "ssl.handshake.timeout.ms") != NULL);
+    CHECK_EQ(set("ssl.handshake.timeout.ms", "2500"), 0);
+    CHECK_EQ(conf.ssl_handshake_timeout_ms, 2500);
+    /* an inline PEM chain is longer than a kept value (511 bytes) */
+    char pem[3001];
+    memset(pem, 'A', sizeof(pem) - 1);
+    pem[sizeof(pem) - 1] = '\0';
+    memcpy(pem, "-----BEGIN CERTIFICATE-----", 27);
+    CHECK_EQ(set("ssl.keystore.certificate.chain", pem), 0);
+    CHECK_EQ(strlen(conf.ssl_keystore_certificate_chain), 3000);
+    CHECK_EQ(set("ssl.truststore.certificates", pem), 0);
+    CHECK_EQ(set("ssl.keystore.key", pem), 0);
+    const struct sl_conf_key *k = sl_conf_key_find("ssl.keystore.key");
+    CHECK(k && (k->flags & SL_CONF_SENSITIVE));
+    k = sl_conf_key_find("ssl.handshake.timeout.ms");
+    CHECK(k && (k->flags & SL_CONF_SLUICE));
+}
