@@ -37,12 +37,21 @@ PERM_ANY, PERM_DENY, PERM_ALLOW = 1, 2, 3
 
 # ---- clients for a principal -------------------------------------------------------
 
+# How to connect as a principal other than User:ANONYMOUS: principal ->
+# function(broker) returning librdkafka settings (bootstrap servers, security
+# protocol, credentials). Tests register theirs (TLS client certificates today,
+# SASL users later).
+PRINCIPALS = {}
+
+
 def client_conf(broker, principal=ANON, **extra):
     """librdkafka configuration of a client that connects as principal."""
-    if principal != ANON:
-        raise unittest.SkipTest("connections are User:ANONYMOUS until the broker authenticates clients")
     conf = {"bootstrap.servers": broker.bootstrap, "socket.timeout.ms": 10000, "client.id": "sluice-acl-it",
             "log_level": 3}
+    if principal != ANON:
+        if principal not in PRINCIPALS:
+            raise unittest.SkipTest("no way to connect as %s registered" % principal)
+        conf.update(PRINCIPALS[principal](broker))
     conf.update(extra)
     return conf
 

@@ -8,16 +8,18 @@ super.users, allow.everyone.if.no.acl.found, idempotent and transactional
 producers, a client Fetch posing as a replica - RELIABILITY.md rows
 CVE-2018-1288 and CVE-2018-17196); `sluice acls` in kafka-acls.sh's layout.
 
-Until the broker authenticates clients every connection is User:ANONYMOUS, so
-the enforcement tests grant and refuse User:ANONYMOUS. Each client is built by
-client_conf()/kp_conf() (aclproto.py) for a principal, the one place to
-change when connections can be other principals.
+On PLAINTEXT every connection is User:ANONYMOUS, so most enforcement tests
+grant and refuse User:ANONYMOUS; TestTlsPrincipals proves per-user ACLs with
+TLS client certificates (User:alice, User:bob). Each client is built by
+client_conf() (aclproto.py) for a principal: aclproto.PRINCIPALS says how to
+connect as each one (SASL users can be added there).
 
 Run: /usr/bin/python3 tests/integration/test_acls.py [TestClass[.test_name]]
 """
 
 import json
 import os
+import subprocess
 import sys
 import unittest
 
@@ -656,6 +658,95 @@ class TestNothingGranted(unittest.TestCase):
             self.assertEqual((topics["nt"][0], cluster), (TOPIC_AUTHORIZATION_FAILED, 0))
         finally:
             b.cleanup()
+
+
+class TestTlsPrincipals(unittest.TestCase):
+    """Per-user principals from TLS client certificates (ssl.client.auth=required,
+    ssl.principal.mapping.rules CN -> name): User:alice and User:bob on the SSL
+    listener, User:ANONYMOUS (a super user, for administration) on PLAINTEXT."""
+
+    broker = None
+    certs = None
+
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        import tempfile
+        cls.certs = tempfile.mkdtemp(prefix="sluice-acl-tls-")
+        try:
+            make_test_certs(cls.certs, ["alice", "bob"])
+        except (OSError, subprocess.CalledProcessError) as e:
+            shutil.rmtree(cls.certs, ignore_errors=True)
+            raise unittest.SkipTest("cannot make certificates with openssl: %s" % e)
+        c = lambda n: os.path.join(cls.certs, n)  # noqa: E731
+        cls.broker = Broker({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+                             "ssl.keystore.type": "PEM", "ssl.keystore.location": c("server-store.pem"),
+                             "ssl.truststore.type": "PEM", "ssl.truststore.location": c("ca.pem"),
+                             "ssl.client.auth": "required",
+                             "ssl.principal.mapping.rules": "RULE:^CN=([^,]*),.*$/$1/,DEFAULT",
+                             "authorizer.class.name": AUTHORIZER, "super.users": ANON}, name="acl-tls")
+        cls.broker.start()
+        for user in ("alice", "bob"):
+            PRINCIPALS["User:" + user] = (lambda u: lambda b: {
+                "bootstrap.servers": "127.0.0.1:%d" % b.listeners["SSL"][1], "security.protocol": "SSL",
+                "ssl.ca.location": c("ca.pem"), "ssl.certificate.location": c(u + ".pem"),
+                "ssl.key.location": c(u + ".key")})(user)
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        for user in ("alice", "bob"):
+            PRINCIPALS.pop("User:" + user, None)
+        if cls.broker is not None:
+            cls.broker.cleanup()
+        if cls.certs:
+            shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def test_each_user_gets_what_its_acls_say(self):
+        from confluent_kafka.admin import AdminClient
+        self.assertEqual(d.create_topics(self.broker.port, [("tls-orders", 1, 1)])["tls-orders"][0], 0)
+        add_acls(self, self.broker, [acl(RES_TOPIC, "tls-orders", OP_WRITE, principal="User:alice"),
+                                     acl(RES_TOPIC, "tls-orders", OP_READ, principal="User:bob"),
+                                     acl(RES_GROUP, "tls-bob", OP_READ, principal="User:bob")])
+        self.assertEqual(produce_errors(self.broker, "tls-orders", 3, principal="User:alice"), [])
+        self.assertEqual(produce_errors(self.broker, "tls-orders", 1, principal="User:bob"),
+                         [TOPIC_AUTHORIZATION_FAILED])
+        got, err = consume_group(self.broker, "tls-orders", "tls-bob", 3, principal="User:bob")
+        self.assertEqual((len(got), err), (3, None))
+        got, err = consume_group(self.broker, "tls-orders", "tls-alice", 3, principal="User:alice")
+        self.assertEqual((got, err), ([], GROUP_AUTHORIZATION_FAILED))
+        # what each one sees in Metadata: its own topic only (WRITE and READ imply DESCRIBE)
+        for user in ("alice", "bob"):
+            topics = AdminClient(client_conf(self.broker, "User:" + user)).list_topics(timeout=10).topics
+            self.assertIn("tls-orders", topics, user)
+        self.assertEqual(d.create_topics(self.broker.port, [("tls-other", 1, 1)])["tls-other"][0], 0)
+        topics = AdminClient(client_conf(self.broker, "User:alice")).list_topics(timeout=10).topics
+        self.assertNotIn("tls-other", topics)
+        # a DENY for User:* beats alice's ALLOW; the PLAINTEXT super user is unaffected
+        add_acls(self, self.broker, [acl(RES_TOPIC, "tls-orders", OP_WRITE, PERM_DENY, principal="User:*")])
+        self.assertEqual(produce_errors(self.broker, "tls-orders", 1, principal="User:alice"),
+                         [TOPIC_AUTHORIZATION_FAILED])
+        self.assertEqual(produce_errors(self.broker, "tls-orders", 1), [])
+
+
+def make_test_certs(directory, users):
+    """A CA, a server certificate for 127.0.0.1 (key and chain in server-store.pem)
+    and one client certificate per user (CN=<user>,OU=test,O=sluice)."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=directory)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ACL Test CA")
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, subj, ext in [("server", "/CN=localhost", "server.ext")] + [
+            (u, "/O=sluice/OU=test/CN=" + u, None) for u in users]:
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", subj)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", name + ".pem", "-days", "2", *(["-extfile", ext] if ext else []))
+    with open(os.path.join(directory, "server-store.pem"), "w") as out:
+        for part in ("server.key", "server.pem"):
+            with open(os.path.join(directory, part)) as f:
+                out.write(f.read())
 
 
 class TestAllowEveryoneIfNoAcl(SharedBroker):
