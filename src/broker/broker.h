@@ -22,6 +22,7 @@ struct sl_parts;
 struct sl_flusher;
 struct sl_logmgr;
 struct sl_metrics;
+struct sl_acl_authorizer;
 
 /* One configured Kafka listener; passed to the net layer as listener_data. */
 struct sl_listener {
@@ -44,6 +45,7 @@ struct sl_broker {
     struct sl_logmgr *logmgr;       /* retention, cleaner, offset checkpoints (broker/logmgr.h) */
     struct sl_metrics *metrics;     /* request counters for /metrics (metrics/metrics.h), or NULL */
     struct sl_sasl *sasl;           /* SASL settings of the listeners (broker/sasl.h), or NULL */
+    const struct sl_acl_authorizer *authz; /* ACL authorizer (broker/authz.h); NULL: no authorization */
     int listeners_n;
     struct sl_listener listeners[8];
 };
@@ -59,6 +61,8 @@ struct sl_call {
     void *request;                  /* decoded request struct */
     void *response;                 /* response struct, initialized with defaults */
     struct sl_listener *listener;   /* the listener the request arrived on */
+    void *authz;                    /* broker/authz.h: what authorization decided on the loop for
+                                       work finished on another thread; NULL: nothing refused */
     int64_t parked_ms;              /* time the request may wait by design (Fetch MaxWaitMs, a
                                        JoinGroup's rebalance): not counted as slow */
 };

@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/sasl.h"
 #include "conf/conf.h"
@@ -76,6 +77,9 @@ static const struct handler handlers[SL_API_MAX + 1] = {
     [SL_API_SaslAuthenticate] = {0, 2, sl_handle_SaslAuthenticate},
     [SL_API_AlterUserScramCredentials] = {0, 0, sl_handle_AlterUserScramCredentials},
     [SL_API_DescribeUserScramCredentials] = {0, 0, sl_handle_DescribeUserScramCredentials},
+    [SL_API_CreateAcls] = {1, 3, sl_handle_CreateAcls},     /* v0 removed by KIP-896 */
+    [SL_API_DescribeAcls] = {1, 3, sl_handle_DescribeAcls},
+    [SL_API_DeleteAcls] = {1, 3, sl_handle_DeleteAcls},
 };
 
 bool sl_broker_api_versions(int16_t api_key, int16_t *min, int16_t *max)
@@ -217,6 +221,8 @@ static void account(struct sl_call *call, uint64_t response_bytes)
  * connection closed) when out of memory. */
 static bool encode(struct sl_call *call)
 {
+    if (call->authz)
+        sl_authz_before_respond(call); /* authorization's last word on the answer (broker/authz.h) */
     struct sl_req *req = call->req;
     struct sl_ResponseHeader rh;
     sl_ResponseHeader_init(&rh);

@@ -20,6 +20,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "conf/conf.h"
@@ -52,6 +53,10 @@ static void create_partitions_op(struct sl_controller *ctl, void *arg)
         sl_CreatePartitionsResponse_CreatePartitionsTopicResult_init(r);
         r->Name = t->Name;
         char msg[320];
+        if (sl_authz_denied(call, i)) {
+            r->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         bool dup = false;
         for (int32_t j = 0; j < n; j++)
             if (j != i && sl_slice_eq(req->Topics[j].Name, t->Name))
@@ -86,6 +91,16 @@ static void create_partitions_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_CreatePartitions(struct sl_call *call)
 {
+    const struct sl_CreatePartitionsRequest *req = call->request;
+    if (sl_authz_enabled(call) && req->Topics_n > 0) { /* ALTER on each topic */
+        bool *denied = sl_authz_deny_map(call, req->Topics_n);
+        if (!denied) {
+            sl_call_close(call, "out of memory for CreatePartitions");
+            return;
+        }
+        for (int32_t i = 0; i < req->Topics_n; i++)
+            denied[i] = !sl_authz_topic(call, NULL, SL_ACL_OP_ALTER, req->Topics[i].Name);
+    }
     sl_controller_submit(call->broker->ctl, create_partitions_op, call);
 }
 
@@ -149,10 +164,16 @@ void sl_handle_DeleteRecords(struct sl_call *call)
         int32_t np = t->Partitions_n > 0 ? t->Partitions_n : 0;
         rt->Partitions = sl_arena_alloc(a, sizeof(*rt->Partitions) * (size_t)(np + 1));
         rt->Partitions_n = rt->Partitions ? np : 0;
+        bool denied = !sl_authz_topic(call, img, SL_ACL_OP_DELETE, t->Name);
         for (int32_t j = 0; j < rt->Partitions_n; j++) {
             struct sl_DeleteRecordsResponse_DeleteRecordsPartitionResult *rp = &rt->Partitions[j];
             sl_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(rp);
             rp->PartitionIndex = t->Partitions[j].PartitionIndex;
+            if (denied) {
+                rp->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+                rp->LowWatermark = -1;
+                continue;
+            }
             rp->ErrorCode = delete_records(call, img, t->Name, rp->PartitionIndex, t->Partitions[j].Offset,
                                            &rp->LowWatermark);
         }
@@ -210,6 +231,12 @@ void sl_handle_DescribeLogDirs(struct sl_call *call)
     dirs[strcspn(dirs, ",")] = 0; /* partitions live in the first directory */
     const char *logdir = realpath(dirs, abs) ? abs : dirs;
 
+    if (!sl_authz_cluster(call, SL_ACL_OP_DESCRIBE)) {
+        resp->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED; /* v3+; before: just no results */
+        resp->Results_n = 0;
+        sl_call_respond(call);
+        return;
+    }
     struct sl_image *img = sl_image_acquire();
     resp->Results = sl_arena_alloc(a, sizeof(*resp->Results));
     struct sl_DescribeLogDirsResponse_DescribeLogDirsResult *r = resp->Results;
@@ -338,7 +365,39 @@ static void elect_leaders_op(struct sl_controller *ctl, void *arg)
     sl_call_respond_later(call);
 }
 
+/* Without ALTER on the cluster: the top-level error and every named
+ * partition failed, as Kafka answers. */
+static void elect_leaders_denied(struct sl_call *call)
+{
+    const struct sl_ElectLeadersRequest *req = call->request;
+    struct sl_ElectLeadersResponse *resp = call->response;
+    struct sl_arena *a = &call->req->arena;
+    resp->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+    int32_t nt = req->TopicPartitions_n > 0 ? req->TopicPartitions_n : 0;
+    resp->ReplicaElectionResults = sl_arena_alloc(a, sizeof(*resp->ReplicaElectionResults) * (size_t)(nt + 1));
+    resp->ReplicaElectionResults_n = resp->ReplicaElectionResults ? nt : 0;
+    for (int32_t i = 0; i < resp->ReplicaElectionResults_n; i++) {
+        const struct sl_ElectLeadersRequest_TopicPartitions *tp = &req->TopicPartitions[i];
+        struct sl_ElectLeadersResponse_ReplicaElectionResult *rt = &resp->ReplicaElectionResults[i];
+        sl_ElectLeadersResponse_ReplicaElectionResult_init(rt);
+        rt->Topic = tp->Topic;
+        int32_t np = tp->Partitions_n > 0 ? tp->Partitions_n : 0;
+        rt->PartitionResult = sl_arena_alloc(a, sizeof(*rt->PartitionResult) * (size_t)(np + 1));
+        rt->PartitionResult_n = rt->PartitionResult ? np : 0;
+        for (int32_t k = 0; k < rt->PartitionResult_n; k++) {
+            sl_ElectLeadersResponse_PartitionResult_init(&rt->PartitionResult[k]);
+            rt->PartitionResult[k].PartitionId = tp->Partitions[k];
+            rt->PartitionResult[k].ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+        }
+    }
+    sl_call_respond(call);
+}
+
 void sl_handle_ElectLeaders(struct sl_call *call)
 {
+    if (!sl_authz_cluster(call, SL_ACL_OP_ALTER)) {
+        elect_leaders_denied(call);
+        return;
+    }
     sl_controller_submit(call->broker->ctl, elect_leaders_op, call);
 }

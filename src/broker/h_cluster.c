@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "broker/authz.h"
+#include "conf/conf.h"
 #include "broker/handlers.h"
 #include "broker/topics.h"
 #include "meta/image.h"
@@ -96,7 +98,8 @@ static int fill_topic(struct sl_call *call, const struct sl_image *img, const st
     mt->TopicId = t->id;
     mt->IsInternal = sl_topic_is_internal(mt->Name);
     if (want_ops)
-        mt->TopicAuthorizedOperations = TOPIC_OPS;
+        mt->TopicAuthorizedOperations =
+            sl_authz_enabled(call) ? sl_authz_ops(call, img, SL_ACL_RES_TOPIC, mt->Name) : TOPIC_OPS;
     mt->Partitions = sl_arena_alloc(a, sizeof(*mt->Partitions) * (size_t)(t->partitions_n + 1));
     if (!mt->Partitions)
         return -1;
@@ -126,6 +129,13 @@ static int fill_topic(struct sl_call *call, const struct sl_image *img, const st
     return 0;
 }
 
+static int32_t cluster_ops(struct sl_call *call, const struct sl_image *img)
+{
+    if (!sl_authz_enabled(call))
+        return CLUSTER_OPS;
+    return sl_authz_ops(call, img, SL_ACL_RES_CLUSTER, sl_slice_cstr(SL_ACL_CLUSTER_NAME));
+}
+
 void sl_handle_Metadata(struct sl_call *call)
 {
     struct sl_MetadataRequest *req = call->request;
@@ -138,7 +148,7 @@ void sl_handle_Metadata(struct sl_call *call)
     resp->ClusterId = sl_slice_cstr(img->cluster_id);
     resp->ControllerId = img->controller_id;
     if (req->IncludeClusterAuthorizedOperations)
-        resp->ClusterAuthorizedOperations = CLUSTER_OPS;
+        resp->ClusterAuthorizedOperations = cluster_ops(call, img);
     bool want_ops = req->IncludeTopicAuthorizedOperations;
 
     /* A null topic list (or an empty one in v0) asks for every topic. */
@@ -147,11 +157,16 @@ void sl_handle_Metadata(struct sl_call *call)
     resp->Topics = sl_arena_alloc(a, sizeof(*resp->Topics) * (size_t)(n + 1));
     if (!resp->Topics)
         goto nomem;
-    resp->Topics_n = n;
+    resp->Topics_n = 0;
     for (int32_t i = 0; i < n; i++) {
-        struct sl_MetadataResponse_MetadataResponseTopic *mt = &resp->Topics[i];
+        struct sl_MetadataResponse_MetadataResponseTopic *mt = &resp->Topics[resp->Topics_n++];
         sl_MetadataResponse_MetadataResponseTopic_init(mt);
         if (all) {
+            /* every topic the principal may DESCRIBE, silently */
+            if (!sl_authz_topic(call, img, SL_ACL_OP_DESCRIBE, sl_slice_cstr(img->by_name[i]->name))) {
+                resp->Topics_n--;
+                continue;
+            }
             if (fill_topic(call, img, img->by_name[i], mt, want_ops) < 0)
                 goto nomem;
             continue;
@@ -162,6 +177,14 @@ void sl_handle_Metadata(struct sl_call *call)
             t = sl_image_topic_by_name(img, rt->Name);
         else
             t = sl_image_topic_by_id(img, &rt->TopicId);
+        /* Named topics: DESCRIBE before existence, as Kafka (by id: only known ids). */
+        if ((t || rt->Name.p) &&
+            !sl_authz_topic(call, img, SL_ACL_OP_DESCRIBE, t ? sl_slice_cstr(t->name) : rt->Name)) {
+            mt->Name = rt->Name;
+            mt->TopicId = rt->TopicId;
+            mt->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         if (t) {
             if (fill_topic(call, img, t, mt, want_ops) < 0)
                 goto nomem;
@@ -169,10 +192,14 @@ void sl_handle_Metadata(struct sl_call *call)
         }
         mt->Name = rt->Name;
         mt->TopicId = rt->TopicId;
+        bool may_create = !req->AllowAutoTopicCreation || sl_authz_cluster(call, SL_ACL_OP_CREATE) ||
+                          sl_authz_topic(call, img, SL_ACL_OP_CREATE, rt->Name);
         if (!rt->Name.p) {
             mt->ErrorCode = SL_KERR_UNKNOWN_TOPIC_ID;
         } else if (sl_topic_validate_name(rt->Name, NULL, 0) != 0) {
             mt->ErrorCode = SL_KERR_INVALID_TOPIC_EXCEPTION;
+        } else if (req->AllowAutoTopicCreation && call->broker->conf->auto_create_topics_enable && !may_create) {
+            mt->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
         } else if (req->AllowAutoTopicCreation && sl_topic_autocreate(call->broker, rt->Name)) {
             mt->ErrorCode = SL_KERR_LEADER_NOT_AVAILABLE; /* being created: the client retries */
         } else {
@@ -195,7 +222,7 @@ void sl_handle_DescribeCluster(struct sl_call *call)
     resp->ClusterId = sl_slice_cstr(img->cluster_id);
     resp->ControllerId = img->controller_id;
     if (req->IncludeClusterAuthorizedOperations)
-        resp->ClusterAuthorizedOperations = CLUSTER_OPS;
+        resp->ClusterAuthorizedOperations = cluster_ops(call, img);
     if (call->version >= 1 && req->EndpointType != 1) {
         /* Only brokers are described here; controllers have no client endpoints. */
         resp->ErrorCode = SL_KERR_UNSUPPORTED_ENDPOINT_TYPE;

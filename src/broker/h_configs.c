@@ -19,6 +19,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "conf/conf.h"
 #include "meta/configs.h"
@@ -175,6 +176,22 @@ nomem:
     r->ErrorMessage = sl_slice_cstr("out of memory");
 }
 
+/* Kafka's rule: a topic's configs need op on the topic, a broker's (or its
+ * loggers') op on the cluster. 0 or the error for the resource. */
+static int16_t config_authz(struct sl_call *call, int8_t type, struct sl_slice name, int8_t op)
+{
+    if (type == SL_CFG_RES_TOPIC)
+        return sl_authz_topic(call, NULL, op, name) ? 0 : SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+    if (type == SL_CFG_RES_BROKER || type == 8 /* BROKER_LOGGER */)
+        return sl_authz_cluster(call, op) ? 0 : SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+    return 0;
+}
+
+static int16_t denied_error(int8_t type)
+{
+    return type == SL_CFG_RES_TOPIC ? SL_KERR_TOPIC_AUTHORIZATION_FAILED : SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
 void sl_handle_DescribeConfigs(struct sl_call *call)
 {
     const struct sl_DescribeConfigsRequest *req = call->request;
@@ -199,7 +216,10 @@ void sl_handle_DescribeConfigs(struct sl_call *call)
         r->ResourceType = res->ResourceType;
         r->ResourceName = res->ResourceName;
         r->Configs_n = 0;
-        if (res->ResourceType == SL_CFG_RES_TOPIC) {
+        int16_t denied = config_authz(call, res->ResourceType, res->ResourceName, SL_ACL_OP_DESCRIBE_CONFIGS);
+        if (denied) {
+            r->ErrorCode = denied;
+        } else if (res->ResourceType == SL_CFG_RES_TOPIC) {
             describe_topic(call, img, res, r, e);
         } else if (res->ResourceType == SL_CFG_RES_BROKER) {
             describe_broker(call, img, res, r, e);
@@ -235,6 +255,10 @@ static void alter_configs_op(struct sl_controller *ctl, void *arg)
         int32_t nc = res->Configs_n > 0 ? res->Configs_n : 0;
         struct sl_cfg_alter *ops = sl_arena_alloc(a, sizeof(*ops) * (size_t)(nc + 1));
         struct sl_cfg_result result;
+        if (sl_authz_denied(call, i)) {
+            r->ErrorCode = denied_error(res->ResourceType);
+            continue;
+        }
         if (!ops) {
             r->ErrorCode = SL_KERR_UNKNOWN_SERVER_ERROR;
             continue;
@@ -253,6 +277,17 @@ static void alter_configs_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_AlterConfigs(struct sl_call *call)
 {
+    const struct sl_AlterConfigsRequest *req = call->request;
+    if (sl_authz_enabled(call) && req->Resources_n > 0) { /* ALTER_CONFIGS, decided here on the loop */
+        bool *denied = sl_authz_deny_map(call, req->Resources_n);
+        if (!denied) {
+            sl_call_close(call, "out of memory for AlterConfigs");
+            return;
+        }
+        for (int32_t i = 0; i < req->Resources_n; i++)
+            denied[i] = config_authz(call, req->Resources[i].ResourceType, req->Resources[i].ResourceName,
+                                     SL_ACL_OP_ALTER_CONFIGS) != 0;
+    }
     sl_controller_submit(call->broker->ctl, alter_configs_op, call);
 }
 
@@ -276,6 +311,10 @@ static void incremental_alter_configs_op(struct sl_controller *ctl, void *arg)
         int32_t nc = res->Configs_n > 0 ? res->Configs_n : 0;
         struct sl_cfg_alter *ops = sl_arena_alloc(a, sizeof(*ops) * (size_t)(nc + 1));
         struct sl_cfg_result result;
+        if (sl_authz_denied(call, i)) {
+            r->ErrorCode = denied_error(res->ResourceType);
+            continue;
+        }
         if (!ops) {
             r->ErrorCode = SL_KERR_UNKNOWN_SERVER_ERROR;
             continue;
@@ -296,5 +335,16 @@ static void incremental_alter_configs_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_IncrementalAlterConfigs(struct sl_call *call)
 {
+    const struct sl_IncrementalAlterConfigsRequest *req = call->request;
+    if (sl_authz_enabled(call) && req->Resources_n > 0) { /* ALTER_CONFIGS, decided here on the loop */
+        bool *denied = sl_authz_deny_map(call, req->Resources_n);
+        if (!denied) {
+            sl_call_close(call, "out of memory for IncrementalAlterConfigs");
+            return;
+        }
+        for (int32_t i = 0; i < req->Resources_n; i++)
+            denied[i] = config_authz(call, req->Resources[i].ResourceType, req->Resources[i].ResourceName,
+                                     SL_ACL_OP_ALTER_CONFIGS) != 0;
+    }
     sl_controller_submit(call->broker->ctl, incremental_alter_configs_op, call);
 }

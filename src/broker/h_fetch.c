@@ -25,6 +25,7 @@
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "meta/image.h"
@@ -288,6 +289,9 @@ void sl_handle_Fetch(struct sl_call *call)
         tr->TopicId = rt->TopicId;
         const struct sl_image_topic *t = call->version >= 13 ? sl_image_topic_by_id(img, &rt->TopicId)
                                                             : sl_image_topic_by_name(img, rt->Topic);
+        /* READ on the topic; by name before existence, as Kafka (by id: only known ids). */
+        bool denied = (call->version < 13 || t) &&
+                      !sl_authz_topic(call, img, SL_ACL_OP_READ, t ? sl_slice_cstr(t->name) : rt->Topic);
         int32_t np = rt->Partitions_n > 0 ? rt->Partitions_n : 0;
         tr->Partitions = sl_arena_alloc(a, sizeof(*tr->Partitions) * (size_t)(np + 1));
         if (!tr->Partitions) {
@@ -310,8 +314,10 @@ void sl_handle_Fetch(struct sl_call *call)
             r->HighWatermark = -1;
             r->AbortedTransactions_n = -1;
             r->Records.chain = &fp->chain;
-            if (replica >= 0) {
-                r->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED; /* replicas only; no ClusterAction here */
+            if (replica >= 0 || denied) {
+                /* replica_id >= 0 is a follower's fetch (CVE-2018-1288): Sluice
+                 * serves none to clients, ClusterAction or not */
+                r->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
             } else if (!t) {
                 r->ErrorCode = call->version >= 13 ? SL_KERR_UNKNOWN_TOPIC_ID : SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
             } else if (fp->req->Partition < 0 || fp->req->Partition >= t->partitions_n) {

@@ -14,6 +14,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "conf/conf.h"
 #include "coord/coord.h"
@@ -114,12 +115,31 @@ static void create_offsets_topic(struct sl_controller *ctl, void *arg)
     sl_loop_post(fc->call->req->loop, find_created_on_loop, fc);
 }
 
+/* DESCRIBE on the group or transactional id of every key (Kafka: the
+ * whole answer fails when one key is refused, which clients send alone). */
+static bool find_authorized(struct sl_call *call, int8_t type)
+{
+    struct sl_FindCoordinatorRequest *req = call->request;
+    int8_t rt = type == KEY_TYPE_GROUP ? SL_ACL_RES_GROUP : SL_ACL_RES_TRANSACTIONAL_ID;
+    if (call->version < 4)
+        return sl_authz(call, NULL, SL_ACL_OP_DESCRIBE, rt, req->Key);
+    for (int32_t i = 0; i < req->CoordinatorKeys_n; i++)
+        if (!sl_authz(call, NULL, SL_ACL_OP_DESCRIBE, rt, req->CoordinatorKeys[i]))
+            return false;
+    return true;
+}
+
 void sl_handle_FindCoordinator(struct sl_call *call)
 {
     struct sl_FindCoordinatorRequest *req = call->request;
     int8_t type = call->version >= 1 ? req->KeyType : KEY_TYPE_GROUP;
     if (type != KEY_TYPE_GROUP && type != KEY_TYPE_TRANSACTION) {
         find_answer(call, SL_KERR_INVALID_REQUEST);
+        return;
+    }
+    if (!find_authorized(call, type)) {
+        find_answer(call, type == KEY_TYPE_GROUP ? SL_KERR_GROUP_AUTHORIZATION_FAILED
+                                                 : SL_KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
         return;
     }
     if (type == KEY_TYPE_GROUP) {
@@ -173,6 +193,8 @@ static struct sl_slice client_host(struct sl_call *call)
 
 static void group_submit(struct sl_call *call)
 {
+    if (sl_authz_group_pre(call))
+        return; /* refused and answered */
     struct sl_gop *op = sl_arena_alloc(&call->req->arena, sizeof(*op));
     if (!op) {
         sl_call_close(call, "out of memory for a group request");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "base/arena.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "meta/image.h"
@@ -23,11 +24,14 @@
 #define MAX_TIMESTAMP -3
 #define EARLIEST_LOCAL -4
 
-/* The hosted partition, or an error code. */
+/* The hosted partition, or an error code. DESCRIBE on the topic comes
+ * first, as in Kafka (ListOffsets and a consumer's OffsetForLeaderEpoch). */
 static int16_t lookup(struct sl_call *call, const struct sl_image *img, struct sl_slice topic, int32_t index,
                       int32_t current_epoch, struct sl_part **out)
 {
     *out = NULL;
+    if (!sl_authz_topic(call, img, SL_ACL_OP_DESCRIBE, topic))
+        return SL_KERR_TOPIC_AUTHORIZATION_FAILED;
     const struct sl_image_topic *t = sl_image_topic_by_name(img, topic);
     if (!t || index < 0 || index >= t->partitions_n)
         return SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -185,6 +189,9 @@ void sl_handle_OffsetForLeaderEpoch(struct sl_call *call)
     if (!resp->Topics)
         goto nomem;
     resp->Topics_n = nt;
+    /* a follower's request (v3+ ReplicaId >= 0) needs CLUSTER_ACTION, as in Kafka */
+    bool follower_denied = call->version >= 3 && req->ReplicaId >= 0 &&
+                           !sl_authz_cluster(call, SL_ACL_OP_CLUSTER_ACTION);
     struct sl_image *img = sl_image_acquire();
     for (int32_t i = 0; i < nt; i++) {
         struct sl_OffsetForLeaderEpochRequest_OffsetForLeaderTopic *rt = &req->Topics[i];
@@ -203,8 +210,11 @@ void sl_handle_OffsetForLeaderEpoch(struct sl_call *call)
             struct sl_OffsetForLeaderEpochResponse_EpochEndOffset *r = &tr->Partitions[j];
             sl_OffsetForLeaderEpochResponse_EpochEndOffset_init(r);
             r->Partition = rp->Partition;
-            struct sl_part *p;
-            r->ErrorCode = lookup(call, img, rt->Topic, rp->Partition, rp->CurrentLeaderEpoch, &p);
+            struct sl_part *p = NULL;
+            if (follower_denied)
+                r->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+            else
+                r->ErrorCode = lookup(call, img, rt->Topic, rp->Partition, rp->CurrentLeaderEpoch, &p);
             if (!p)
                 continue;
             int64_t end;

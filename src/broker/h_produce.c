@@ -16,6 +16,7 @@
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "broker/produce_conv.h"
@@ -189,6 +190,28 @@ out:
     return err;
 }
 
+/* Kafka's rule for transactional records (CVE-2018-17196): the request
+ * must name its transactional id and the principal may WRITE it; otherwise
+ * every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED. Idempotent
+ * records need IDEMPOTENT_WRITE on the cluster, which WRITE on the topic
+ * implies (KIP-679), so the topic check covers them. */
+static int16_t authorize_txn(struct sl_call *call, const struct sl_ProduceRequest *req)
+{
+    bool transactional = false;
+    for (int32_t i = 0; i < req->TopicData_n && !transactional; i++)
+        for (int32_t j = 0; j < req->TopicData[i].PartitionData_n && !transactional; j++) {
+            struct sl_slice rec = req->TopicData[i].PartitionData[j].Records.mem;
+            /* attributes: int16 at byte 21 of a v2 batch; 0x10 = transactional */
+            transactional = rec.p && rec.len > 22 && (rec.p[22] & 0x10);
+        }
+    if (!transactional)
+        return 0;
+    if (!req->TransactionalId.p ||
+        !sl_authz(call, NULL, SL_ACL_OP_WRITE, SL_ACL_RES_TRANSACTIONAL_ID, req->TransactionalId))
+        return SL_KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    return 0;
+}
+
 void sl_handle_Produce(struct sl_call *call)
 {
     struct sl_ProduceRequest *req = call->request;
@@ -206,6 +229,7 @@ void sl_handle_Produce(struct sl_call *call)
     pr->acks = req->Acks;
     bool bad_acks = req->Acks != 0 && req->Acks != 1 && req->Acks != -1;
     struct sl_image *img = sl_image_acquire();
+    int16_t txn_denied = sl_authz_enabled(call) ? authorize_txn(call, req) : 0;
     resp->Responses_n = nt;
     for (int32_t i = 0; i < nt; i++) {
         struct sl_ProduceRequest_TopicProduceData *td = &req->TopicData[i];
@@ -220,14 +244,19 @@ void sl_handle_Produce(struct sl_call *call)
             return;
         }
         tr->PartitionResponses_n = np;
+        bool denied = false;
         for (int32_t j = 0; j < np; j++) {
             struct sl_ProduceResponse_PartitionProduceResponse *r = &tr->PartitionResponses[j];
             sl_ProduceResponse_PartitionProduceResponse_init(r);
             r->Index = td->PartitionData[j].Index;
             r->BaseOffset = -1;
             int16_t err;
+            if (j == 0)
+                denied = !sl_authz_topic(call, img, SL_ACL_OP_WRITE, td->Name);
             if (bad_acks)
                 err = SL_KERR_INVALID_REQUIRED_ACKS;
+            else if (txn_denied || denied)
+                err = txn_denied ? txn_denied : SL_KERR_TOPIC_AUTHORIZATION_FAILED;
             else
                 err = append_one(pr, img, td->Name, &td->PartitionData[j], r);
             r->ErrorCode = err;

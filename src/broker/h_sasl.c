@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/session.h"
 #include "conf/conf.h"
@@ -556,17 +557,52 @@ static void alter_op(struct sl_controller *ctl, void *arg)
     sl_call_respond_later(call);
 }
 
+/* Without ALTER on the cluster, every user of the request gets
+ * CLUSTER_AUTHORIZATION_FAILED, once, as Kafka answers. */
+static void alter_refused(struct sl_call *call)
+{
+    const struct sl_AlterUserScramCredentialsRequest *req = call->request;
+    struct sl_AlterUserScramCredentialsResponse *resp = call->response;
+    int32_t nd = req->Deletions_n > 0 ? req->Deletions_n : 0, nu = req->Upsertions_n > 0 ? req->Upsertions_n : 0;
+    resp->Results = sl_arena_alloc(&call->req->arena, sizeof(*resp->Results) * (size_t)(nd + nu + 1));
+    if (!resp->Results) {
+        sl_call_close(call, "out of memory for the response");
+        return;
+    }
+    resp->Results_n = 0;
+    for (int32_t i = 0; i < nd + nu; i++) {
+        struct sl_slice user = i < nd ? req->Deletions[i].Name : req->Upsertions[i - nd].Name;
+        bool seen = false;
+        for (int32_t k = 0; k < resp->Results_n && !seen; k++)
+            seen = sl_slice_eq(resp->Results[k].User, user);
+        if (seen)
+            continue;
+        struct sl_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult *r = &resp->Results[resp->Results_n++];
+        sl_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult_init(r);
+        r->User = user;
+        r->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+    }
+    sl_call_respond(call);
+}
+
 void sl_handle_AlterUserScramCredentials(struct sl_call *call)
 {
-    /* AUTHORIZATION (ACLs): ALTER on the CLUSTER resource is required here;
-     * without it every result is CLUSTER_AUTHORIZATION_FAILED. */
+    if (!sl_authz_cluster(call, SL_ACL_OP_ALTER)) {
+        alter_refused(call);
+        return;
+    }
     sl_controller_submit(call->broker->ctl, alter_op, call);
 }
 
 void sl_handle_DescribeUserScramCredentials(struct sl_call *call)
 {
-    /* AUTHORIZATION (ACLs): DESCRIBE on the CLUSTER resource is required
-     * here; without it ErrorCode = CLUSTER_AUTHORIZATION_FAILED. */
+    if (!sl_authz_cluster(call, SL_ACL_OP_DESCRIBE)) {
+        struct sl_DescribeUserScramCredentialsResponse *resp = call->response;
+        resp->ErrorCode = SL_KERR_CLUSTER_AUTHORIZATION_FAILED;
+        resp->ErrorMessage = sl_slice_cstr("DESCRIBE on the cluster is required");
+        sl_call_respond(call);
+        return;
+    }
     struct sl_image *img = sl_image_acquire();
     sl_scram_describe(img, call->request, call->response, &call->req->arena);
     sl_image_release(img);

@@ -10,6 +10,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/topics.h"
 #include "conf/conf.h"
@@ -63,6 +64,14 @@ static void fill_configs(struct sl_call *call, const struct sl_image *img,
     free(e);
 }
 
+/* Whether topic i of a CreateTopics may not have its configs described
+ * (decided on the loop, kept beside the deny map). */
+static bool configs_hidden(const struct sl_call *call, int32_t i)
+{
+    const struct sl_authz_state *as = call->authz;
+    return as && as->stripped && ((const bool *)as->stripped)[i];
+}
+
 static void create_topics_op(struct sl_controller *ctl, void *arg)
 {
     struct sl_call *call = arg;
@@ -90,6 +99,9 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
             res.error = SL_KERR_INVALID_REQUEST;
             snprintf(res.message, sizeof(res.message), "Create topics request from client contains multiple entries for topic %.*s",
                      SL_SLICE_FMT(t->Name));
+        } else if (sl_authz_denied(call, i)) {
+            res.error = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(res.message, sizeof(res.message), "Authorization failed.");
         } else {
             struct sl_topic_spec spec = {.name = t->Name, .partitions = t->NumPartitions,
                                          .replication_factor = t->ReplicationFactor};
@@ -140,6 +152,14 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
             continue;
         }
         r->TopicId = res.id;
+        if (configs_hidden(call, i)) {
+            /* Kafka: without DESCRIBE_CONFIGS on the topic, no configs nor counts */
+            r->TopicConfigErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            r->NumPartitions = -1;
+            r->ReplicationFactor = -1;
+            r->Configs_n = -1;
+            continue;
+        }
         r->NumPartitions = res.partitions;
         r->ReplicationFactor = res.replication_factor;
         fill_configs(call, sl_controller_image(ctl), t, r);
@@ -149,6 +169,23 @@ static void create_topics_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_CreateTopics(struct sl_call *call)
 {
+    /* CREATE on the cluster, else on each topic (Kafka's order: duplicates first) */
+    struct sl_CreateTopicsRequest *req = call->request;
+    if (sl_authz_enabled(call)) {
+        bool may_create_all = sl_authz_cluster(call, SL_ACL_OP_CREATE);
+        bool *denied = sl_authz_deny_map(call, req->Topics_n);
+        bool *hidden = denied ? sl_arena_alloc(&call->req->arena, sizeof(bool) * (size_t)(req->Topics_n + 1)) : NULL;
+        if (!hidden) {
+            sl_call_close(call, "out of memory for CreateTopics");
+            return;
+        }
+        ((struct sl_authz_state *)call->authz)->stripped = hidden;
+        for (int32_t i = 0; i < req->Topics_n; i++) {
+            struct sl_slice name = req->Topics[i].Name;
+            denied[i] = !may_create_all && !sl_authz_topic(call, NULL, SL_ACL_OP_CREATE, name);
+            hidden[i] = call->version >= 5 && !sl_authz_topic(call, NULL, SL_ACL_OP_DESCRIBE_CONFIGS, name);
+        }
+    }
     sl_controller_submit(call->broker->ctl, create_topics_op, call);
 }
 
@@ -177,6 +214,9 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
         if (name.p && !sl_kp_uuid_is_zero(&id)) {
             res.error = SL_KERR_INVALID_REQUEST;
             snprintf(res.message, sizeof(res.message), "Topic name and topic ID can not both be specified.");
+        } else if (sl_authz_denied(call, i)) {
+            res.error = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(res.message, sizeof(res.message), "Authorization failed.");
         } else {
             sl_ctl_delete_topic(ctl, name, &id, &res);
         }
@@ -191,6 +231,29 @@ static void delete_topics_op(struct sl_controller *ctl, void *arg)
 
 void sl_handle_DeleteTopics(struct sl_call *call)
 {
+    /* DELETE on each topic; a topic id is resolved to its name first */
+    struct sl_DeleteTopicsRequest *req = call->request;
+    if (sl_authz_enabled(call)) {
+        bool by_state = call->version >= 6;
+        int32_t n = by_state ? req->Topics_n : req->TopicNames_n;
+        bool *denied = sl_authz_deny_map(call, n);
+        struct sl_image *img = sl_image_acquire();
+        for (int32_t i = 0; denied && i < n; i++) {
+            struct sl_slice name = by_state ? req->Topics[i].Name : req->TopicNames[i];
+            if (!name.p && by_state) {
+                const struct sl_image_topic *t = sl_image_topic_by_id(img, &req->Topics[i].TopicId);
+                if (!t)
+                    continue; /* UNKNOWN_TOPIC_ID from the controller */
+                name = sl_slice_cstr(t->name);
+            }
+            denied[i] = !sl_authz_topic(call, img, SL_ACL_OP_DELETE, name);
+        }
+        sl_image_release(img);
+        if (!denied) {
+            sl_call_close(call, "out of memory for DeleteTopics");
+            return;
+        }
+    }
     sl_controller_submit(call->broker->ctl, delete_topics_op, call);
 }
 

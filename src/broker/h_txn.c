@@ -13,6 +13,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/parts.h"
 #include "meta/image.h"
@@ -47,6 +48,8 @@ void sl_handle_InitProducerId(struct sl_call *call)
         sl_call_respond(call);
         return;
     }
+    if (sl_authz_txn_pre(call))
+        return; /* refused and answered */
     if (req->TransactionalId.p) {
         sl_txn_handle(call);
         return;
@@ -65,6 +68,8 @@ void sl_handle_InitProducerId(struct sl_call *call)
  * DescribeTransactions, ListTransactions: the coordinator thread's. */
 void sl_handle_TxnCoordinator(struct sl_call *call)
 {
+    if (sl_authz_txn_pre(call))
+        return; /* refused and answered */
     sl_txn_handle(call);
 }
 
@@ -113,12 +118,17 @@ void sl_handle_DescribeProducers(struct sl_call *call)
         tr->Partitions = sl_arena_alloc(a, sizeof(*tr->Partitions) * (size_t)(np + 1));
         tr->Partitions_n = tr->Partitions ? np : 0;
         const struct sl_image_topic *t = sl_image_topic_by_name(img, rt->Name);
+        bool denied = !sl_authz_topic(call, img, SL_ACL_OP_READ, rt->Name);
         for (int32_t j = 0; j < tr->Partitions_n; j++) {
             struct sl_DescribeProducersResponse_PartitionResponse *r = &tr->Partitions[j];
             sl_DescribeProducersResponse_PartitionResponse_init(r);
             r->PartitionIndex = rt->PartitionIndexes[j];
             r->ActiveProducers_n = 0;
             struct sl_part *part = NULL;
+            if (denied) {
+                r->ErrorCode = SL_KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             if (!t || r->PartitionIndex < 0 || r->PartitionIndex >= t->partitions_n) {
                 r->ErrorCode = SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;

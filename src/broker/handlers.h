@@ -62,5 +62,9 @@ void sl_handle_SaslHandshake(struct sl_call *call);
 void sl_handle_SaslAuthenticate(struct sl_call *call);
 void sl_handle_AlterUserScramCredentials(struct sl_call *call);
 void sl_handle_DescribeUserScramCredentials(struct sl_call *call);
+/* h_acls.c */
+void sl_handle_CreateAcls(struct sl_call *call);
+void sl_handle_DescribeAcls(struct sl_call *call);
+void sl_handle_DeleteAcls(struct sl_call *call);
 
 #endif

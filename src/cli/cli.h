@@ -157,5 +157,6 @@ int sl_cli_cluster(int argc, char **argv);
 int sl_cli_users(int argc, char **argv); /* cli_users.c */
 int sl_cli_offsets(int argc, char **argv);
 int sl_cli_perf(int argc, char **argv);
+int sl_cli_acls(int argc, char **argv);
 
 #endif

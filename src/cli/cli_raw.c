@@ -17,6 +17,7 @@
 #include "base/obuf.h"
 #include "cli/cli_raw.h"
 #include "proto/gen/Metadata.h"
+#include "proto/gen/api.h"
 #include "proto/gen/header.h"
 
 struct sl_cli_raw_md {
@@ -254,4 +255,68 @@ void sl_cli_raw_free(struct sl_cli_raw_md *raw)
     free(raw->topics);
     free(raw->brokers);
     free(raw);
+}
+
+bool sl_cli_raw_possible(const struct sl_cli_client *cl) { return plaintext(cl); }
+
+int sl_cli_raw_request(const struct sl_cli_client *cl, int16_t api_key, int16_t version, const void *req, void *resp,
+                    struct sl_arena *arena)
+{
+    const struct sl_api_info *api = sl_api_get(api_key);
+    if (!api || !plaintext(cl)) {
+        return -ENOTSUP;
+    }
+    int64_t deadline = sl_cli_now_us() + (int64_t)cl->timeout_ms * 1000;
+    int fd = sl_cli_raw_dial(cl->bootstrap, deadline);
+    if (fd < 0) {
+        return fd;
+    }
+    int rc = -EIO;
+    struct sl_obuf b;
+    uint8_t *out = NULL, *in = NULL;
+    sl_obuf_init(&b);
+    struct sl_RequestHeader hdr;
+    sl_RequestHeader_init(&hdr);
+    hdr.RequestApiKey = api_key;
+    hdr.RequestApiVersion = version;
+    hdr.CorrelationId = 1;
+    hdr.ClientId = sl_slice_cstr("sluice");
+    uint8_t *len_prefix = sl_obuf_append(&b, 4);
+    if (!len_prefix || sl_RequestHeader_encode(&b, (int16_t)sl_api_request_header_version(api_key, version), &hdr) < 0 ||
+        api->encode_request(&b, version, req) < 0) {
+        goto out;
+    }
+    uint32_t body = (uint32_t)b.total_len - 4;
+    len_prefix[0] = (uint8_t)(body >> 24);
+    len_prefix[1] = (uint8_t)(body >> 16);
+    len_prefix[2] = (uint8_t)(body >> 8);
+    len_prefix[3] = (uint8_t)body;
+    out = malloc(b.total_len);
+    if (!out || sl_obuf_flatten(&b, out) < 0 || (rc = sl_cli_raw_io(fd, out, b.total_len, true, deadline)) < 0) {
+        goto out;
+    }
+    uint8_t lb[4];
+    if ((rc = sl_cli_raw_io(fd, lb, 4, false, deadline)) < 0) {
+        goto out;
+    }
+    uint32_t rlen = (uint32_t)lb[0] << 24 | (uint32_t)lb[1] << 16 | (uint32_t)lb[2] << 8 | lb[3];
+    rc = -EPROTO;
+    if (rlen > (64u << 20) || !(in = sl_arena_alloc(arena, rlen ? rlen : 1)) ||
+        sl_cli_raw_io(fd, in, rlen, false, deadline) < 0) {
+        goto out;
+    }
+    struct sl_kp_reader r;
+    struct sl_ResponseHeader rh;
+    sl_kp_reader_init(&r, in, rlen, arena);
+    sl_ResponseHeader_init(&rh);
+    api->response_init(resp);
+    if (sl_ResponseHeader_decode(&r, (int16_t)sl_api_response_header_version(api_key, version), &rh) == SL_OK &&
+        rh.CorrelationId == 1 && api->decode_response(&r, version, resp) == SL_OK) {
+        rc = 0;
+    }
+out:
+    free(out);
+    sl_obuf_fini(&b);
+    close(fd);
+    return rc;
 }

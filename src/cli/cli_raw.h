@@ -41,5 +41,14 @@ int sl_cli_raw_open(const struct sl_cli_client *cl, struct sl_cli_raw_conn **out
 int sl_cli_raw_call(struct sl_cli_raw_conn *c, int16_t api_key, int16_t version, const void *req, void *resp,
                     struct sl_arena *a, char *err, size_t errlen);
 void sl_cli_raw_close(struct sl_cli_raw_conn *c);
+/* Whether sl_cli_raw_request can reach the cluster (a PLAINTEXT client). */
+bool sl_cli_raw_possible(const struct sl_cli_client *cl);
+
+/* One request of any API (req: its generated request struct) to the first
+ * bootstrap server, its response decoded into resp (the generated response
+ * struct, initialized here) with strings in arena. Same limits as above.
+ * 0, -ENOTSUP (not PLAINTEXT), -ETIMEDOUT, -EIO or -EPROTO; never prints. */
+int sl_cli_raw_request(const struct sl_cli_client *cl, int16_t api_key, int16_t version, const void *req,
+                       void *resp, struct sl_arena *arena);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
     {"offsets", sl_cli_offsets, "earliest, latest or by-time offsets per partition"},
     {"perf", sl_cli_perf, "producer and consumer performance tests"},
     {"users", sl_cli_users, "list, add, change and delete SCRAM users"},
+    {"acls", sl_cli_acls, "add, remove and list ACLs (kafka-acls.sh)"},
 };
 
 static void usage(FILE *out)

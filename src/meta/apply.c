@@ -10,6 +10,7 @@
 
 #include "base/diag.h"
 #include "broker/topics.h"
+#include "meta/acls.h"
 #include "meta/image.h"
 #include "proto/gen/meta_records.h"
 #include "security/scram_store.h"
@@ -152,6 +153,8 @@ static const apply_fn apply_table[SL_META_RECORD_MAX + 1] = {
     [12] = apply_feature,          /* FeatureLevelRecord */
     [15] = apply_producer_ids,     /* ProducerIdsRecord */
     [22] = sl_scram_apply_remove,  /* RemoveUserScramCredentialRecord (security/scram_store.c) */
+    [18] = sl_meta_apply_acl,      /* AccessControlEntryRecord (meta/acls.c) */
+    [19] = sl_meta_apply_remove_acl, /* RemoveAccessControlEntryRecord */
 };
 
 int sl_meta_apply(struct sl_image_builder *b, int16_t type, int16_t version, const void *rec, int64_t offset)

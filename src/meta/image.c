@@ -21,6 +21,7 @@
 
 #include "base/diag.h"
 #include "security/scram_store.h"
+#include "security/acl.h"
 
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sl_image *current;
@@ -126,6 +127,7 @@ static void image_free(struct sl_image *img)
     }
     free(img->broker_configs);
     sl_scram_set_unref(img->scram);
+    sl_acl_set_unref(img->acls);
     free(img->by_name);
     free(img->by_id);
     free(img->brokers);
@@ -268,6 +270,7 @@ struct sl_image_builder *sl_image_builder_new(const struct sl_image *base)
     img->next_producer_id = base->next_producer_id;
     img->offset = base->offset;
     img->scram = sl_scram_set_ref(base->scram);
+    img->acls = sl_acl_set_ref(base->acls);
     b->topics_cap = base->topics_n;
     b->brokers_cap = base->brokers_n;
     img->by_name = calloc((size_t)(b->topics_cap + 1), sizeof(*img->by_name));
@@ -344,6 +347,8 @@ int sl_image_set_next_producer_id(struct sl_image_builder *b, int64_t next)
 }
 
 const struct sl_image *sl_image_builder_peek(const struct sl_image_builder *b) { return b->img; }
+
+struct sl_acl_set **sl_image_builder_acls(struct sl_image_builder *b) { return &b->img->acls; }
 
 int sl_image_put_broker(struct sl_image_builder *b, const struct sl_image_broker *broker)
 {

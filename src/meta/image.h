@@ -81,6 +81,7 @@ struct sl_image {
     int32_t broker_configs_n;
     struct sl_image_config *broker_configs; /* dynamic configs of this broker and <default>, "id:key" sorted */
     struct sl_scram_set *scram;             /* SCRAM credentials (security/scram_store.h), NULL = none */
+    struct sl_acl_set *acls;                /* ACLs (security/acl.h), shared between images; NULL none */
 };
 
 /* Publication. Thread: any. */
@@ -96,12 +97,15 @@ const char *sl_image_topic_config(const struct sl_image_topic *t, const char *ke
 
 /* Building the next image. Thread: the metadata writer only. */
 struct sl_image_builder;
+struct sl_acl_set;
 struct sl_image_builder *sl_image_builder_new(const struct sl_image *base); /* base may be NULL */
 int  sl_image_set_cluster(struct sl_image_builder *b, const char *cluster_id, int32_t controller_id);
 int  sl_image_set_metadata_version(struct sl_image_builder *b, int16_t level);
 int  sl_image_set_next_producer_id(struct sl_image_builder *b, int64_t next);
 /* The image as built so far (borrowed; valid until the next builder call). */
 const struct sl_image *sl_image_builder_peek(const struct sl_image_builder *b);
+/* The ACL set being built, for meta/acls.c to change with sl_acl_set_add/remove. */
+struct sl_acl_set **sl_image_builder_acls(struct sl_image_builder *b);
 int  sl_image_put_broker(struct sl_image_builder *b, const struct sl_image_broker *broker);
 int  sl_image_fence_broker(struct sl_image_builder *b, int32_t id, bool fenced);
 int  sl_image_add_topic(struct sl_image_builder *b, struct sl_slice name, const struct sl_uuid *id);

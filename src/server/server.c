@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/sasl.h"
 #include "broker/session.h"
@@ -181,6 +182,10 @@ int sl_server_main(int argc, char **argv)
         sl_sasl_new(&broker, &broker.sasl, err, sizeof(err)) < 0) {
         SL_ERROR("server", "%s", err);
         free(scram_boot);
+        return 2;
+    }
+    if (sl_authz_setup(&broker, err, sizeof(err)) < 0) {
+        SL_ERROR("server", "%s", err);
         return 2;
     }
     if ((rc = sl_flusher_new(&broker.flusher)) < 0) {
