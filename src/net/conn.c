@@ -112,7 +112,11 @@ void conn_close(struct sl_conn *conn, const char *why)
     SL_DEBUG(NET_MOD, "closing conn %llu %s: %s", (unsigned long long)conn->id, conn->peer, why);
     conn->state = CONN_DEAD;
     tls_conn_close(conn); /* before the socket goes: close_notify */
-    close(conn->io.fd); /* also leaves the epoll set */
+    /* close() leaves the epoll set only with the last descriptor of the
+     * socket; a copy held elsewhere (a forked child) would keep reporting
+     * events for this conn after it is freed. */
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, conn->io.fd, NULL);
+    close(conn->io.fd);
     conn->io.fd = -1;
     sl_list_remove(&conn->link);
     sl_list_remove(&conn->flush_link);

@@ -558,17 +558,20 @@ TEST(stop_flushes_a_parked_response_over_tls)
 
 TEST(idle_tls_connection_memory_is_bounded)
 {
-    struct sl_net_conf conf = {.threads = 1};
-    int port;
-    struct sl_net *net = start(&conf, false, &port, NULL);
-    roundtrip(port); /* OpenSSL's lazily built tables are made */
     enum { CONNS = 40 };
-    int ready[2], go[2];
-    CHECK(pipe(ready) == 0 && pipe(go) == 0);
-    size_t before = __sanitizer_get_current_allocated_bytes();
+    int portp[2], ready[2], go[2];
+    CHECK(pipe(portp) == 0 && pipe(ready) == 0 && pipe(go) == 0);
+    /* The clients live in a child, so only the server's memory counts. It is
+     * forked before the server's thread and sockets exist: a fork while
+     * another thread holds an allocator lock deadlocks the child, and a
+     * child holding copies of the server's sockets keeps them in its epoll
+     * set. */
     pid_t pid = fork();
     CHECK(pid >= 0);
-    if (pid == 0) { /* the clients live in a child, so only the server's memory counts */
+    if (pid == 0) {
+        int port;
+        CHECK(read(portp[0], &port, sizeof(port)) == (ssize_t)sizeof(port));
+        CHECK(read(portp[0], dir, sizeof(dir)) == (ssize_t)sizeof(dir)); /* made by start() */
         struct cli cs[CONNS];
         for (int i = 0; i < CONNS; i++) {
             CHECK(cli_open(&cs[i], port, NULL));
@@ -583,6 +586,13 @@ TEST(idle_tls_connection_memory_is_bounded)
         CHECK(read(go[0], &x, 1) == 1);
         _exit(0);
     }
+    struct sl_net_conf conf = {.threads = 1};
+    int port;
+    struct sl_net *net = start(&conf, false, &port, NULL);
+    roundtrip(port); /* OpenSSL's lazily built tables are made */
+    size_t before = __sanitizer_get_current_allocated_bytes();
+    CHECK(write(portp[1], &port, sizeof(port)) == (ssize_t)sizeof(port));
+    CHECK(write(portp[1], dir, sizeof(dir)) == (ssize_t)sizeof(dir));
     char x;
     CHECK(read(ready[0], &x, 1) == 1);
     CHECK_EQ(atomic_load(&T.dispatched), CONNS + 1);
