@@ -308,6 +308,8 @@ const char *sl_conf_security_protocol(const struct sl_conf *c, const char *liste
 
 /* Whether process.roles includes role ("broker" or "controller"). */
 bool sl_conf_has_role(const struct sl_conf *c, const char *role);
+/* Whether the comma-separated list holds name (case-insensitive, items trimmed). */
+bool sl_conf_list_has(const char *list, const char *name);
 
 /* The key table, in Kafka's alphabetical order. */
 const struct sl_conf_key *sl_conf_keys(size_t *n);

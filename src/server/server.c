@@ -98,7 +98,7 @@ static int setup_listeners(struct sl_broker *broker, const struct sl_conf *conf,
     int k = 0;
     for (int i = 0; i < n; i++) {
         /* The controller listener is not a Kafka client listener. */
-        if (conf->controller_listener_names[0] && strstr(conf->controller_listener_names, ls[i].name))
+        if (sl_conf_list_has(conf->controller_listener_names, ls[i].name))
             continue;
         struct sl_listener *l = &broker->listeners[k++];
         copy_str(l->name, sizeof(l->name), ls[i].name);
