@@ -148,12 +148,10 @@ static bool offset_commit_pre(struct sl_call *call)
 
 static void offset_commit_post(struct sl_call *call)
 {
-    struct sl_OffsetCommitRequest *req = call->request;
     struct sl_OffsetCommitResponse *resp = call->response;
     struct stripped *st = stripped_of(call);
     if (!st || st->n == 0)
         return;
-    (void)req;
     int16_t err = st->err;
     const struct sl_OffsetCommitRequest_OffsetCommitRequestTopic *denied = st->items;
     int32_t have = resp->Topics_n > 0 ? resp->Topics_n : 0;
